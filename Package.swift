@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+// otarig: a hardware-in-the-loop rig for signed firmware. Targets and their layering: ../shared/DESIGN.md.
+import PackageDescription
+
+let package = Package(
+    name: "otarig",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "otarig", targets: ["otarig"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // Layer 0: pure. No sockets, files, clocks or logging.
+        .target(
+            name: "SignerAPI",
+            exclude: ["Resources/README.md"],
+            resources: [.embedInCode("Resources/platforms.json")]
+        ),
+        .target(
+            name: "CodeSigning",
+            dependencies: [
+                "SignerAPI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        // Layer 1: services and adapters.
+        .target(
+            name: "SignerService",
+            dependencies: ["SignerAPI", "CodeSigning"]
+        ),
+        // Layer 2: the one executable.
+        .executableTarget(
+            name: "otarig",
+            dependencies: [
+                "SignerAPI", "CodeSigning", "SignerService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SignerAPITests", dependencies: ["SignerAPI"]),
+        .testTarget(name: "CodeSigningTests", dependencies: ["CodeSigning", "SignerAPI"]),
+        .testTarget(name: "SignerServiceTests", dependencies: ["SignerService", "CodeSigning"]),
+        .testTarget(name: "OtarigTests", dependencies: ["otarig"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

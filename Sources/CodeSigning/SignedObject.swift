@@ -1,0 +1,137 @@
+import Foundation
+import SignerAPI
+
+/// Where a detached signed object's payload lives: `payloadLocation.s3`.
+public struct S3ObjectLocation: Sendable, Equatable, Codable {
+    public var bucketName: String
+    public var key: String
+    public var version: String
+
+    public init(bucketName: String, key: String, version: String) {
+        self.bucketName = bucketName
+        self.key = key
+        self.version = version
+    }
+}
+
+/// The signed object a signing job writes to the destination bucket, byte for byte as AWS Signer writes it
+/// (`shared/reference/aws-signer.md` §5.2–5.3):
+///
+/// - JSONEmbedded: `{"rawPayloadSize":N,"signature":"<b64>","signatureAlgorithm":"SHA256withECDSA","payload":"<b64>"}`
+/// - JSONDetached: the same with `"payloadLocation":{"s3":{"bucketName":…,"key":…,"version":…}}` instead of `payload`.
+///
+/// Compact JSON, that key order, standard base64 with padding.
+public struct SignedObject: Sendable, Equatable {
+    public enum Payload: Sendable, Equatable {
+        case embedded(Data)
+        case detached(S3ObjectLocation)
+    }
+
+    public var rawPayloadSize: Int
+    public var signature: [UInt8]
+    /// The `signatureAlgorithm` string as written (`SHA256withECDSA`, `SHA1withRSA`, …).
+    public var signatureAlgorithm: String
+    public var payload: Payload
+
+    public init(rawPayloadSize: Int, signature: [UInt8], signatureAlgorithm: String, payload: Payload) {
+        self.rawPayloadSize = rawPayloadSize
+        self.signature = signature
+        self.signatureAlgorithm = signatureAlgorithm
+        self.payload = payload
+    }
+
+    /// The signature as the signed object carries it: standard base64.
+    public var signatureBase64: String { Data(signature).base64EncodedString() }
+
+    /// The format this object is written in.
+    public var format: ImageFormat {
+        switch payload {
+        case .embedded: .jsonEmbedded
+        case .detached: .jsonDetached
+        }
+    }
+
+    /// The object's bytes as AWS writes them.
+    public func encoded() -> Data {
+        var head = "{\"rawPayloadSize\":\(rawPayloadSize),\"signature\":\(JSONText.quoted(signatureBase64)),"
+        head += "\"signatureAlgorithm\":\(JSONText.quoted(signatureAlgorithm)),"
+        switch payload {
+        case .embedded(let bytes):
+            head += "\"payload\":\""
+            var out = Data(head.utf8)
+            let encoded = bytes.base64EncodedData()
+            out.reserveCapacity(out.count + encoded.count + 2)
+            out.append(encoded)
+            out.append(contentsOf: Array("\"}".utf8))
+            return out
+        case .detached(let location):
+            head += "\"payloadLocation\":{\"s3\":{\"bucketName\":\(JSONText.quoted(location.bucketName)),"
+            head += "\"key\":\(JSONText.quoted(location.key)),\"version\":\(JSONText.quoted(location.version))}}}"
+            return Data(head.utf8)
+        }
+    }
+
+    private struct Wire: Decodable {
+        struct Location: Decodable { var s3: S3ObjectLocation }
+        var rawPayloadSize: Int
+        var signature: String
+        var signatureAlgorithm: String
+        var payload: String?
+        var payloadLocation: Location?
+    }
+
+    /// Parses a signed object (either format). Malformed objects throw, naming the field.
+    public init(decoding data: Data) throws(CodeSigningError) {
+        let wire: Wire
+        do {
+            wire = try JSONDecoder().decode(Wire.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw CodeSigningError(.malformedSignedObject, "the signed object has no '\(key.stringValue)' field")
+        } catch let DecodingError.typeMismatch(_, context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw CodeSigningError(.malformedSignedObject, "the signed object's '\(path)' field has the wrong type")
+        } catch {
+            throw CodeSigningError(.malformedSignedObject, "the signed object is not JSON an AWS signing job writes")
+        }
+        guard let signature = Data(base64Encoded: wire.signature) else {
+            throw CodeSigningError(.malformedSignedObject, "the signed object's 'signature' is not standard base64")
+        }
+        let payload: Payload
+        switch (wire.payload, wire.payloadLocation) {
+        case (let text?, nil):
+            guard let bytes = Data(base64Encoded: text) else {
+                throw CodeSigningError(.malformedSignedObject, "the signed object's 'payload' is not standard base64")
+            }
+            payload = .embedded(bytes)
+        case (nil, let location?):
+            payload = .detached(location.s3)
+        default:
+            throw CodeSigningError(.malformedSignedObject, "the signed object needs exactly one of 'payload' (JSONEmbedded) and 'payloadLocation' (JSONDetached)")
+        }
+        self.init(rawPayloadSize: wire.rawPayloadSize, signature: Array(signature), signatureAlgorithm: wire.signatureAlgorithm, payload: payload)
+    }
+}
+
+extension SigningPlan {
+    /// Signs `payload` and wraps it in the plan's signed-object format. JSONDetached needs `payloadLocation`.
+    public func sign(
+        _ payload: Data,
+        with key: SigningKey,
+        payloadLocation: S3ObjectLocation? = nil
+    ) throws(CodeSigningError) -> SignedObject {
+        try check(key: key)
+        try check(payloadSize: payload.count)
+        let wrapped: SignedObject.Payload
+        switch format {
+        case .jsonDetached:
+            guard let payloadLocation else {
+                throw CodeSigningError(.missingPayloadLocation, "JSONDetached names where the payload lives: give its bucket, key and version")
+            }
+            wrapped = .detached(payloadLocation)
+        default:
+            wrapped = .embedded(payload)
+        }
+        let signature = try key.signature(for: payload, algorithm: algorithm)
+        return SignedObject(rawPayloadSize: payload.count, signature: signature, signatureAlgorithm: algorithm.rawValue, payload: wrapped)
+    }
+}
