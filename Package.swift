@@ -45,9 +45,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SignerAPITests", dependencies: ["SignerAPI"]),
-        .testTarget(name: "CodeSigningTests", dependencies: ["CodeSigning", "SignerAPI"]),
+        .testTarget(
+            name: "CodeSigningTests",
+            dependencies: ["CodeSigning", "SignerAPI", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1")],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "SignerServiceTests", dependencies: ["SignerService", "CodeSigning"]),
-        .testTarget(name: "OtarigTests", dependencies: ["otarig"]),
+        .testTarget(name: "OtarigTests", dependencies: ["otarig", "SignerAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -68,9 +68,8 @@ public enum CertificateFactory {
             guard issuer.key.matches(issuer.certificate) else {
                 throw CodeSigningError(.keyMismatch, "the CA key does not belong to the CA certificate; pass the key the CA certificate was made with")
             }
-            if let constraints = try? issuer.certificate.extensions.basicConstraints,
-               case .notCertificateAuthority = constraints {
-                throw CodeSigningError(.chainMismatch, "the issuer certificate is not a CA (basicConstraints CA:FALSE); make one with 'otarig cert create-ca'")
+            guard case .isCertificateAuthority = try? issuer.certificate.extensions.basicConstraints else {
+                throw CodeSigningError(.chainMismatch, "the issuer certificate is not a CA (it lacks basicConstraints CA:TRUE); make one with 'otarig cert create-ca'")
             }
         }
         let signingKey = issuer?.key ?? key

@@ -71,7 +71,7 @@ public final class DirectoryKeyStore: KeyStore {
         let certificatePEM = try bundle.certificate.serializeAsPEM().pemString + "\n"
         let chainPEM = bundle.chain.isEmpty ? nil : try bundle.chain.map { try $0.serializeAsPEM().pemString + "\n" }.joined()
         let record = StoredCertificate(arn: StoredCertificate.arn(region: region, account: account, id: id), region: region,
-                                       account: account, importedAt: now, summary: CertificateSummary(bundle.certificate),
+                                       account: account, importedAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)), summary: CertificateSummary(bundle.certificate),
                                        certificatePEM: certificatePEM, chainPEM: chainPEM)
         let staging = directory.appendingPathComponent(".import-\(id)")
         try Self.makeDirectory(staging)
