@@ -1,0 +1,68 @@
+"""Shared fixtures for the peer tests: the otarig binary, and helpers to run it and openssl.
+
+These tests drive real peers nobody here wrote (openssl, and in later issues the aws CLI, boto3 and esptool).
+A peer that cannot run fails the test with the reason; nothing is skipped.
+"""
+import base64
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _otarig_path() -> Path:
+    explicit = os.environ.get("OTARIG_BIN")
+    path = Path(explicit) if explicit else ROOT / ".build" / "debug" / "otarig"
+    return path
+
+
+@pytest.fixture(scope="session")
+def otarig_bin() -> Path:
+    path = _otarig_path()
+    if not path.is_file():
+        pytest.fail(f"otarig binary not found at {path}: run 'swift build' first or set OTARIG_BIN")
+    return path
+
+
+@pytest.fixture(scope="session")
+def openssl_bin() -> str:
+    path = shutil.which("openssl")
+    if path is None:
+        pytest.fail("the openssl CLI is not installed: run Scripts/bootstrap")
+    return path
+
+
+class Runner:
+    def __init__(self, otarig: Path, cwd: Path):
+        self.otarig = otarig
+        self.cwd = cwd
+
+    def otarig_run(self, *args, check=True):
+        result = subprocess.run([str(self.otarig), *map(str, args)], cwd=self.cwd, capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError(f"otarig {' '.join(map(str, args))} exited {result.returncode}\n{result.stderr}")
+        return result
+
+    def openssl(self, *args, check=True):
+        result = subprocess.run(["openssl", *map(str, args)], cwd=self.cwd, capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError(f"openssl {' '.join(map(str, args))} exited {result.returncode}\n{result.stdout}{result.stderr}")
+        return result
+
+
+@pytest.fixture
+def run(otarig_bin, openssl_bin, tmp_path) -> Runner:
+    return Runner(otarig_bin, tmp_path)
+
+
+def read_signed_object(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def signature_bytes(signed: dict) -> bytes:
+    return base64.b64decode(signed["signature"], validate=True)
