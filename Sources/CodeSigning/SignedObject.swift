@@ -53,23 +53,36 @@ public struct SignedObject: Sendable, Equatable {
 
     /// The object's bytes as AWS writes them.
     public func encoded() -> Data {
-        var head = "{\"rawPayloadSize\":\(rawPayloadSize),\"signature\":\(JSONText.quoted(signatureBase64)),"
-        head += "\"signatureAlgorithm\":\(JSONText.quoted(signatureAlgorithm)),"
         switch payload {
         case .embedded(let bytes):
-            head += "\"payload\":\""
-            var out = Data(head.utf8)
-            let encoded = bytes.base64EncodedData()
-            out.reserveCapacity(out.count + encoded.count + 2)
-            out.append(encoded)
-            out.append(contentsOf: Array("\"}".utf8))
-            return out
+            var out = Self.embeddedHead(rawPayloadSize: rawPayloadSize, signature: signature, signatureAlgorithm: signatureAlgorithm)
+            out.reserveCapacity(out.count + Base64Encoder.encodedLength(bytes.count) + Self.embeddedTail.count)
+            var encoder = Base64Encoder()
+            for region in bytes.regions {
+                region.withUnsafeBytes { encoder.encode($0, into: &out) }
+            }
+            encoder.finish(into: &out)
+            out += Self.embeddedTail
+            return Data(out)
         case .detached(let location):
-            head += "\"payloadLocation\":{\"s3\":{\"bucketName\":\(JSONText.quoted(location.bucketName)),"
-            head += "\"key\":\(JSONText.quoted(location.key)),\"version\":\(JSONText.quoted(location.version))}}}"
-            return Data(head.utf8)
+            var text = "{\"rawPayloadSize\":\(rawPayloadSize),\"signature\":\(JSONText.quoted(Data(signature).base64EncodedString())),"
+            text += "\"signatureAlgorithm\":\(JSONText.quoted(signatureAlgorithm)),"
+            text += "\"payloadLocation\":{\"s3\":{\"bucketName\":\(JSONText.quoted(location.bucketName)),"
+            text += "\"key\":\(JSONText.quoted(location.key)),\"version\":\(JSONText.quoted(location.version))}}}"
+            return Data(text.utf8)
         }
     }
+
+    /// A JSONEmbedded object up to the opening quote of `payload`: a streaming writer sends this, then the
+    /// payload's base64 (`Base64Encoder`), then `embeddedTail`.
+    public static func embeddedHead(rawPayloadSize: Int, signature: [UInt8], signatureAlgorithm: String) -> [UInt8] {
+        let text = "{\"rawPayloadSize\":\(rawPayloadSize),\"signature\":\(JSONText.quoted(Data(signature).base64EncodedString())),"
+            + "\"signatureAlgorithm\":\(JSONText.quoted(signatureAlgorithm)),\"payload\":\""
+        return Array(text.utf8)
+    }
+
+    /// What closes a JSONEmbedded object after the payload's base64.
+    public static let embeddedTail: [UInt8] = Array("\"}".utf8)
 
     private struct Wire: Decodable {
         struct Location: Decodable { var s3: S3ObjectLocation }
@@ -131,7 +144,14 @@ extension SigningPlan {
         default:
             wrapped = .embedded(payload)
         }
-        let signature = try key.signature(for: payload, algorithm: algorithm)
+        let signature = try self.signature(for: PayloadDigest.of(payload, hash: algorithm.hash), payloadSize: payload.count, key: key)
         return SignedObject(rawPayloadSize: payload.count, signature: signature, signatureAlgorithm: algorithm.rawValue, payload: wrapped)
+    }
+
+    /// Signs a payload that was hashed incrementally: checks the key and the size as `sign` does.
+    public func signature(for digest: PayloadDigest, payloadSize: Int, key: SigningKey) throws(CodeSigningError) -> [UInt8] {
+        try check(key: key)
+        try check(payloadSize: payloadSize)
+        return try key.signature(forDigest: digest, algorithm: algorithm)
     }
 }

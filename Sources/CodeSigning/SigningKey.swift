@@ -141,20 +141,26 @@ public enum SigningKey: Sendable {
     /// Signs `payload` with `algorithm`: ECDSA signatures are DER `SEQUENCE{r,s}`, RSA signatures are PKCS#1 v1.5
     /// blocks of the modulus length. The caller has checked that the key fits the algorithm (`SigningPlan`).
     public func signature(for payload: some DataProtocol, algorithm: SignatureAlgorithm) throws(CodeSigningError) -> [UInt8] {
+        try signature(forDigest: PayloadDigest.of(payload, hash: algorithm.hash), algorithm: algorithm)
+    }
+
+    /// Signs a payload whose digest was computed incrementally (`PayloadHasher`), so a large file is never held in
+    /// memory. The digest's hash must be the algorithm's.
+    public func signature(forDigest digest: PayloadDigest, algorithm: SignatureAlgorithm) throws(CodeSigningError) -> [UInt8] {
         do {
-            switch (self, algorithm) {
-            case (.p256(let key), .sha256WithECDSA):
-                return Array(try key.signature(for: SHA256.hash(data: payload)).derRepresentation)
-            case (.p384(let key), .sha384WithECDSA):
-                return Array(try key.signature(for: SHA384.hash(data: payload)).derRepresentation)
-            case (.rsa(let key), .sha256WithRSA):
-                return Array(try key.signature(for: SHA256.hash(data: payload), padding: .insecurePKCS1v1_5).rawRepresentation)
-            case (.rsa(let key), .sha384WithRSA):
-                return Array(try key.signature(for: SHA384.hash(data: payload), padding: .insecurePKCS1v1_5).rawRepresentation)
-            case (.rsa(let key), .insecureSHA1WithRSA):
-                return Array(try key.signature(for: Insecure.SHA1.hash(data: payload), padding: .insecurePKCS1v1_5).rawRepresentation)
+            switch (self, algorithm, digest) {
+            case (.p256(let key), .sha256WithECDSA, .sha256(let d)):
+                return Array(try key.signature(for: d).derRepresentation)
+            case (.p384(let key), .sha384WithECDSA, .sha384(let d)):
+                return Array(try key.signature(for: d).derRepresentation)
+            case (.rsa(let key), .sha256WithRSA, .sha256(let d)):
+                return Array(try key.signature(for: d, padding: .insecurePKCS1v1_5).rawRepresentation)
+            case (.rsa(let key), .sha384WithRSA, .sha384(let d)):
+                return Array(try key.signature(for: d, padding: .insecurePKCS1v1_5).rawRepresentation)
+            case (.rsa(let key), .insecureSHA1WithRSA, .sha1(let d)):
+                return Array(try key.signature(for: d, padding: .insecurePKCS1v1_5).rawRepresentation)
             default:
-                throw CodeSigningError(.algorithmNotAllowed, "an \(summary) key cannot sign with \(algorithm.rawValue)")
+                throw CodeSigningError(.algorithmNotAllowed, "an \(summary) key cannot sign a \(digest.hash.rawValue) digest with \(algorithm.rawValue)")
             }
         } catch let error as CodeSigningError {
             throw error

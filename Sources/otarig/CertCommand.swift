@@ -100,7 +100,7 @@ struct CertCommand: ParsableCommand {
             let issued = try CertificateFactory.codeSigningCertificate(
                 commonName: subject.commonName ?? "otarig code signer", organization: subject.organization, key: key,
                 notBefore: Date().addingTimeInterval(-60), days: subject.days ?? 365, issuer: issuer, signatureHash: hash)
-            try Files.writeAtomically(Data(issued.keyPEM.utf8), to: keyOut, mode: 0o600)
+            try Files.writeAtomically(Data(issued.keyPEM.utf8), to: keyOut, mode: 0o600, durable: true)
             try Files.writeAtomically(Data(issued.certificatePEM.utf8), to: certOut)
             let summary = CertificateSummary(issued.certificate)
             Console.out("made an \(key.summary) code-signing certificate, \(issuer == nil ? "self-signed" : "issued by \(summary.issuer)"), signed with \(summary.signatureAlgorithm)")
@@ -148,7 +148,7 @@ struct CertCommand: ParsableCommand {
             let issued = try CertificateFactory.certificateAuthority(
                 commonName: subject.commonName ?? "otarig lab CA", organization: subject.organization, key: key,
                 notBefore: Date().addingTimeInterval(-60), days: subject.days ?? 3650, signatureHash: hash)
-            try Files.writeAtomically(Data(issued.keyPEM.utf8), to: keyOut, mode: 0o600)
+            try Files.writeAtomically(Data(issued.keyPEM.utf8), to: keyOut, mode: 0o600, durable: true)
             try Files.writeAtomically(Data(issued.certificatePEM.utf8), to: certOut)
             Console.out("made an \(key.summary) lab CA, valid until \(CertificateSummary(issued.certificate).notAfter)")
             Console.out("  certificate: \(certOut)")

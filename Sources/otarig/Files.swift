@@ -40,40 +40,98 @@ enum Files {
         }
     }
 
-    /// Writes `data` to a temporary file beside `path`, syncs it and renames it over `path`: readers see the old
-    /// file or the whole new one, never a part.
-    static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent()
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw OtarigError("cannot write '\(path)': the directory '\(directory.path)' does not exist")
+    /// Writes `data` to a temporary file beside `path` and renames it over `path`: readers and later runs see
+    /// the old file or the whole new one, never a part. `durable` syncs before the rename (for keys).
+    static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644, durable: Bool = false) throws {
+        var writer = try AtomicWriter(path: path, mode: mode)
+        do {
+            try data.withUnsafeBytes { try writer.write($0) }
+            try writer.commit(durable: durable)
+        } catch {
+            writer.abandon()
+            throw error
         }
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            throw OtarigError("cannot write '\(path)': \(String(cString: strerror(errno)))")
+    }
+
+    /// A file written under a temporary name beside its destination and renamed into place by `commit`.
+    struct AtomicWriter {
+        let path: String
+        let temporary: String
+        private var fd: Int32
+
+        init(path: String, mode: mode_t = 0o644) throws {
+            let url = URL(fileURLWithPath: path)
+            let directory = url.deletingLastPathComponent()
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw OtarigError("cannot write '\(path)': the directory '\(directory.path)' does not exist")
+            }
+            self.path = path
+            temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+            guard fd >= 0 else { throw OtarigError("cannot write '\(path)': \(String(cString: strerror(errno)))") }
         }
-        var failure: String?
-        data.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
+
+        mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+            guard let base = bytes.baseAddress else { return }
             var offset = 0
-            while offset < raw.count {
-                let n = write(fd, base + offset, raw.count - offset)
+            while offset < bytes.count {
+                let n = Glibc.write(fd, base + offset, bytes.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
+                    throw OtarigError("cannot write '\(path)': \(String(cString: strerror(errno)))")
                 }
                 offset += n
             }
         }
-        if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-        close(fd)
-        if failure == nil, rename(temporary.path, path) != 0 { failure = String(cString: strerror(errno)) }
-        if let failure {
-            unlink(temporary.path)
-            throw OtarigError("cannot write '\(path)': \(failure)")
+
+        mutating func write(_ bytes: [UInt8]) throws {
+            try bytes.withUnsafeBytes { try write($0) }
+        }
+
+        mutating func commit(durable: Bool = false) throws {
+            defer { fd = -1 }
+            if durable, fsync(fd) != 0 {
+                let reason = String(cString: strerror(errno))
+                abandon()
+                throw OtarigError("cannot write '\(path)': \(reason)")
+            }
+            close(fd)
+            guard rename(temporary, path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                unlink(temporary)
+                throw OtarigError("cannot write '\(path)': \(reason)")
+            }
+        }
+
+        /// Removes the temporary file; the destination is untouched.
+        mutating func abandon() {
+            if fd >= 0 { close(fd) }
+            fd = -1
+            unlink(temporary)
+        }
+    }
+
+    /// Reads `path` in chunks of `chunkSize` bytes and hands each to `body`; returns the number of bytes read.
+    @discardableResult
+    static func forEachChunk(_ path: String, what: String, chunkSize: Int = 1 << 16, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw OtarigError("cannot read the \(what) '\(path)': \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var total = 0
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, chunkSize)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw OtarigError("cannot read the \(what) '\(path)': \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { return total }
+            total += n
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
     }
 }

@@ -114,26 +114,60 @@ struct SignCommand: ParsableCommand {
         if plan.format == .jsonDetached, location == nil {
             throw OtarigError("\(platform.platformId) writes JSONDetached, which names where the payload lives: pass --payload-location s3://BUCKET/KEY?versionId=VERSION")
         }
-        try plan.check(payloadSize: try Files.size(input, what: "payload"))
-        let payload = try Files.read(input, what: "payload")
-        let signed = try plan.sign(payload, with: signingKey, payloadLocation: location)
+        // Pass 1 hashes the file in chunks; pass 2 (JSONEmbedded) streams its base64 into the output. Memory stays
+        // constant whatever the payload's size.
+        let size = try Files.size(input, what: "payload")
+        try plan.check(payloadSize: size)
+        var hasher = PayloadHasher(plan.algorithm.hash)
+        let hashed = try Files.forEachChunk(input, what: "payload") { hasher.update($0) }
+        guard hashed == size else { throw OtarigError("the payload '\(input)' changed while it was being signed; sign it again") }
+        let signature = try plan.signature(for: hasher.finalize(), payloadSize: size, key: signingKey)
 
         let outPath = out ?? input + ".signed.json"
         var document: String?
         if jobDocument != nil, let certname {
             let stream = streamName ?? "AFR_OTA-" + UUID().uuidString.lowercased()
-            document = try OTAJobDocument(signedObject: signed, certname: certname, streamname: stream, filepath: filePath).encoded()
+            let summary = SignedObject(rawPayloadSize: size, signature: signature, signatureAlgorithm: plan.algorithm.rawValue, payload: .embedded(Data()))
+            document = try OTAJobDocument(signedObject: summary, certname: certname, streamname: stream, filepath: filePath).encoded()
         }
-        // Everything is computed before the first write: a failure above leaves no file behind.
-        try Files.writeAtomically(signed.encoded(), to: outPath)
-        if let signatureOut { try Files.writeAtomically(Data(signed.signature), to: signatureOut) }
+        if plan.format == .jsonDetached, let location {
+            let signed = SignedObject(rawPayloadSize: size, signature: signature, signatureAlgorithm: plan.algorithm.rawValue, payload: .detached(location))
+            try Files.writeAtomically(signed.encoded(), to: outPath)
+        } else {
+            try writeEmbedded(to: outPath, size: size, signature: signature, algorithm: plan.algorithm)
+        }
+        if let signatureOut { try Files.writeAtomically(Data(signature), to: signatureOut) }
         if let jobDocument, let document { try Files.writeAtomically(Data((document + "\n").utf8), to: jobDocument) }
 
-        Console.out("signed \(input) (\(payload.count) bytes) for \(platform.platformId) with \(plan.algorithm.rawValue) (\(signingKey.summary))")
+        Console.out("signed \(input) (\(size) bytes) for \(platform.platformId) with \(plan.algorithm.rawValue) (\(signingKey.summary))")
         Console.out("  signed object: \(outPath) (\(plan.format.rawValue))")
-        if let signatureOut { Console.out("  signature:     \(signatureOut) (\(signed.signature.count) bytes)") }
+        if let signatureOut { Console.out("  signature:     \(signatureOut) (\(signature.count) bytes)") }
         if let jobDocument, let certname {
             Console.out("  job document:  \(jobDocument) (\(plan.algorithm.jobDocumentSignatureKey), certfile \"\(certname)\")")
+        }
+    }
+
+    /// Streams a JSONEmbedded object: head, the payload's base64 chunk by chunk, tail; renamed into place at the end.
+    private func writeEmbedded(to path: String, size: Int, signature: [UInt8], algorithm: SignatureAlgorithm) throws {
+        var writer = try Files.AtomicWriter(path: path)
+        do {
+            try writer.write(SignedObject.embeddedHead(rawPayloadSize: size, signature: signature, signatureAlgorithm: algorithm.rawValue))
+            var encoder = Base64Encoder()
+            var text: [UInt8] = []
+            text.reserveCapacity(Base64Encoder.encodedLength(1 << 16) + 4)
+            let encoded = try Files.forEachChunk(input, what: "payload") { chunk in
+                text.removeAll(keepingCapacity: true)
+                encoder.encode(chunk, into: &text)
+                try writer.write(text)
+            }
+            guard encoded == size else { throw OtarigError("the payload '\(input)' changed while it was being signed; sign it again") }
+            text.removeAll(keepingCapacity: true)
+            encoder.finish(into: &text)
+            try writer.write(text + SignedObject.embeddedTail)
+            try writer.commit()
+        } catch {
+            writer.abandon()
+            throw error
         }
     }
 
