@@ -43,7 +43,7 @@ public struct OTAJobDocument: Sendable, Equatable {
     }
 
     /// The document for one signed object, as CreateOTAUpdate builds it.
-    public init(signedObject: SignedObject, certname: String, streamname: String?, filepath: String? = nil,
+    public init(signedObject: SignedObjectDocument, certname: String, streamname: String?, filepath: String? = nil,
                 fileid: Int = 0, protocols: [String] = ["MQTT"]) throws(CodeSigningError) {
         guard let algorithm = SignatureAlgorithm(rawValue: signedObject.signatureAlgorithm) else {
             throw CodeSigningError(.malformedSignedObject, "unknown signatureAlgorithm '\(signedObject.signatureAlgorithm)' in the signed object")

@@ -127,11 +127,11 @@ struct SignCommand: ParsableCommand {
         var document: String?
         if jobDocument != nil, let certname {
             let stream = streamName ?? "AFR_OTA-" + UUID().uuidString.lowercased()
-            let summary = SignedObject(rawPayloadSize: size, signature: signature, signatureAlgorithm: plan.algorithm.rawValue, payload: .embedded(Data()))
+            let summary = SignedObjectDocument(rawPayloadSize: size, signature: signature, signatureAlgorithm: plan.algorithm.rawValue, payload: .embedded(Data()))
             document = try OTAJobDocument(signedObject: summary, certname: certname, streamname: stream, filepath: filePath).encoded()
         }
         if plan.format == .jsonDetached, let location {
-            let signed = SignedObject(rawPayloadSize: size, signature: signature, signatureAlgorithm: plan.algorithm.rawValue, payload: .detached(location))
+            let signed = SignedObjectDocument(rawPayloadSize: size, signature: signature, signatureAlgorithm: plan.algorithm.rawValue, payload: .detached(location))
             try Files.writeAtomically(signed.encoded(), to: outPath)
         } else {
             try writeEmbedded(to: outPath, size: size, signature: signature, algorithm: plan.algorithm)
@@ -151,7 +151,7 @@ struct SignCommand: ParsableCommand {
     private func writeEmbedded(to path: String, size: Int, signature: [UInt8], algorithm: SignatureAlgorithm) throws {
         var writer = try Files.AtomicWriter(path: path)
         do {
-            try writer.write(SignedObject.embeddedHead(rawPayloadSize: size, signature: signature, signatureAlgorithm: algorithm.rawValue))
+            try writer.write(SignedObjectDocument.embeddedHead(rawPayloadSize: size, signature: signature, signatureAlgorithm: algorithm.rawValue))
             var encoder = Base64Encoder()
             var text: [UInt8] = []
             text.reserveCapacity(Base64Encoder.encodedLength(1 << 16) + 4)
@@ -163,7 +163,7 @@ struct SignCommand: ParsableCommand {
             guard encoded == size else { throw OtarigError("the payload '\(input)' changed while it was being signed; sign it again") }
             text.removeAll(keepingCapacity: true)
             encoder.finish(into: &text)
-            try writer.write(text + SignedObject.embeddedTail)
+            try writer.write(text + SignedObjectDocument.embeddedTail)
             try writer.commit()
         } catch {
             writer.abandon()

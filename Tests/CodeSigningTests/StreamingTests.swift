@@ -43,11 +43,11 @@ struct StreamingTests {
         let whole = try plan.sign(payload, with: key)
         let signature = try plan.signature(for: PayloadDigest.of(payload, hash: .sha1), payloadSize: payload.count, key: key)
         #expect(signature == whole.signature)
-        var out = SignedObject.embeddedHead(rawPayloadSize: payload.count, signature: signature, signatureAlgorithm: "SHA1withRSA")
+        var out = SignedObjectDocument.embeddedHead(rawPayloadSize: payload.count, signature: signature, signatureAlgorithm: "SHA1withRSA")
         var encoder = Base64Encoder()
         payload.withUnsafeBytes { encoder.encode($0, into: &out) }
         encoder.finish(into: &out)
-        out += SignedObject.embeddedTail
+        out += SignedObjectDocument.embeddedTail
         #expect(Data(out) == whole.encoded())
     }
 

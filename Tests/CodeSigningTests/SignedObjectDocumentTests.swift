@@ -8,7 +8,7 @@ struct SignedObjectTests {
 
     @Test("writes JSONEmbedded compact, in AWS's key order, with standard base64")
     func embeddedBytes() {
-        let object = SignedObject(rawPayloadSize: 5, signature: signature, signatureAlgorithm: "SHA256withECDSA",
+        let object = SignedObjectDocument(rawPayloadSize: 5, signature: signature, signatureAlgorithm: "SHA256withECDSA",
                                   payload: .embedded(Data([0xfb, 0xff, 0x00, 0x41, 0x42])))
         let text = String(decoding: object.encoded(), as: UTF8.self)
         #expect(text == #"{"rawPayloadSize":5,"signature":"MAYCAQECAQI=","signatureAlgorithm":"SHA256withECDSA","payload":"+/8AQUI="}"#)
@@ -17,7 +17,7 @@ struct SignedObjectTests {
     @Test("writes JSONDetached with payloadLocation.s3 and escapes only what JSON needs")
     func detachedBytes() {
         let location = S3ObjectLocation(bucketName: "fw-bucket", key: "builds/app \"v2\".bin", version: "3HL4kqtJ/lcpXroD")
-        let object = SignedObject(rawPayloadSize: 1109376, signature: signature, signatureAlgorithm: "SHA256withECDSA", payload: .detached(location))
+        let object = SignedObjectDocument(rawPayloadSize: 1109376, signature: signature, signatureAlgorithm: "SHA256withECDSA", payload: .detached(location))
         let text = String(decoding: object.encoded(), as: UTF8.self)
         #expect(text == #"{"rawPayloadSize":1109376,"signature":"MAYCAQECAQI=","signatureAlgorithm":"SHA256withECDSA","payloadLocation":{"s3":{"bucketName":"fw-bucket","key":"builds/app \"v2\".bin","version":"3HL4kqtJ/lcpXroD"}}}"#)
     }
@@ -28,7 +28,7 @@ struct SignedObjectTests {
         let plan = try SigningPlan.resolve(platform: Fixture.platform("AmazonFreeRTOS-Default"), key: key)
         let payload = Fixture.payload(count: count)
         let signed = try plan.sign(payload, with: key)
-        let decoded = try SignedObject(decoding: signed.encoded())
+        let decoded = try SignedObjectDocument(decoding: signed.encoded())
         #expect(decoded == signed)
         #expect(decoded.payload == .embedded(payload))
         #expect(decoded.rawPayloadSize == count)
@@ -42,13 +42,13 @@ struct SignedObjectTests {
         ("not json", "not JSON"),
     ])
     func refusesDamaged(text: String, expected: String) {
-        let error = #expect(throws: CodeSigningError.self) { try SignedObject(decoding: Data(text.utf8)) }
+        let error = #expect(throws: CodeSigningError.self) { try SignedObjectDocument(decoding: Data(text.utf8)) }
         #expect(error?.message.contains(expected) == true, "\(error?.message ?? "no error")")
     }
 
     @Test("derives the job document as AWS IoT does: filesize, certfile and the signature key verbatim")
     func jobDocument() throws {
-        let object = SignedObject(rawPayloadSize: 366816, signature: signature, signatureAlgorithm: "SHA1withRSA", payload: .embedded(Data([1])))
+        let object = SignedObjectDocument(rawPayloadSize: 366816, signature: signature, signatureAlgorithm: "SHA1withRSA", payload: .embedded(Data([1])))
         let document = try OTAJobDocument(signedObject: object, certname: "/cert/ota.der", streamname: "AFR_OTA-abc")
         #expect(document.encoded() == #"{"afr_ota":{"protocols":["MQTT"],"streamname":"AFR_OTA-abc","files":[{"filepath":null,"filesize":366816,"fileid":0,"certfile":"/cert/ota.der","update_data_url":null,"auth_scheme":null,"sig-sha1-rsa":"MAYCAQECAQI="}]}}"#)
         let parsed = try JSONSerialization.jsonObject(with: Data(document.encoded().utf8)) as? [String: Any]
@@ -59,7 +59,7 @@ struct SignedObjectTests {
 
     @Test("refuses a job document for an unknown signature algorithm")
     func jobDocumentUnknownAlgorithm() {
-        let object = SignedObject(rawPayloadSize: 1, signature: signature, signatureAlgorithm: "MD5withRSA", payload: .embedded(Data([1])))
+        let object = SignedObjectDocument(rawPayloadSize: 1, signature: signature, signatureAlgorithm: "MD5withRSA", payload: .embedded(Data([1])))
         #expect(throws: CodeSigningError.self) { try OTAJobDocument(signedObject: object, certname: "c", streamname: nil) }
     }
 

@@ -21,7 +21,7 @@ public struct S3ObjectLocation: Sendable, Equatable, Codable {
 /// - JSONDetached: the same with `"payloadLocation":{"s3":{"bucketName":…,"key":…,"version":…}}` instead of `payload`.
 ///
 /// Compact JSON, that key order, standard base64 with padding.
-public struct SignedObject: Sendable, Equatable {
+public struct SignedObjectDocument: Sendable, Equatable {
     public enum Payload: Sendable, Equatable {
         case embedded(Data)
         case detached(S3ObjectLocation)
@@ -131,10 +131,10 @@ extension SigningPlan {
         _ payload: Data,
         with key: SigningKey,
         payloadLocation: S3ObjectLocation? = nil
-    ) throws(CodeSigningError) -> SignedObject {
+    ) throws(CodeSigningError) -> SignedObjectDocument {
         try check(key: key)
         try check(payloadSize: payload.count)
-        let wrapped: SignedObject.Payload
+        let wrapped: SignedObjectDocument.Payload
         switch format {
         case .jsonDetached:
             guard let payloadLocation else {
@@ -145,7 +145,7 @@ extension SigningPlan {
             wrapped = .embedded(payload)
         }
         let signature = try self.signature(for: PayloadDigest.of(payload, hash: algorithm.hash), payloadSize: payload.count, key: key)
-        return SignedObject(rawPayloadSize: payload.count, signature: signature, signatureAlgorithm: algorithm.rawValue, payload: wrapped)
+        return SignedObjectDocument(rawPayloadSize: payload.count, signature: signature, signatureAlgorithm: algorithm.rawValue, payload: wrapped)
     }
 
     /// Signs a payload that was hashed incrementally: checks the key and the size as `sign` does.
