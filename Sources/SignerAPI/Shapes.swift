@@ -158,6 +158,11 @@ public struct PutSigningProfileResponse: Codable, Sendable, Equatable {
     public var arn: String
     public var profileVersion: String
     public var profileVersionArn: String
+    public init(arn: String, profileVersion: String, profileVersionArn: String) {
+        self.arn = arn
+        self.profileVersion = profileVersion
+        self.profileVersionArn = profileVersionArn
+    }
 }
 
 /// `GetSigningProfileResponse`.
@@ -176,6 +181,22 @@ public struct GetSigningProfileResponse: Codable, Sendable, Equatable {
     public var statusReason: String?
     public var arn: String
     public var tags: [String: String]
+    public init(profileName: String, profileVersion: String, profileVersionArn: String, revocationRecord: SigningProfileRevocationRecord? = nil, signingMaterial: SigningMaterial? = nil, platformId: String, platformDisplayName: String, signatureValidityPeriod: SignatureValidityPeriod, overrides: SigningPlatformOverrides? = nil, signingParameters: [String: String]? = nil, status: SigningProfileStatus, statusReason: String? = nil, arn: String, tags: [String: String]) {
+        self.profileName = profileName
+        self.profileVersion = profileVersion
+        self.profileVersionArn = profileVersionArn
+        self.revocationRecord = revocationRecord
+        self.signingMaterial = signingMaterial
+        self.platformId = platformId
+        self.platformDisplayName = platformDisplayName
+        self.signatureValidityPeriod = signatureValidityPeriod
+        self.overrides = overrides
+        self.signingParameters = signingParameters
+        self.status = status
+        self.statusReason = statusReason
+        self.arn = arn
+        self.tags = tags
+    }
 }
 
 /// `SigningProfile`: a ListSigningProfiles item (no `overrides`).
@@ -191,12 +212,29 @@ public struct SigningProfile: Codable, Sendable, Equatable {
     public var status: SigningProfileStatus
     public var arn: String
     public var tags: [String: String]
+    public init(profileName: String, profileVersion: String, profileVersionArn: String, signingMaterial: SigningMaterial? = nil, signatureValidityPeriod: SignatureValidityPeriod, platformId: String, platformDisplayName: String, signingParameters: [String: String]? = nil, status: SigningProfileStatus, arn: String, tags: [String: String]) {
+        self.profileName = profileName
+        self.profileVersion = profileVersion
+        self.profileVersionArn = profileVersionArn
+        self.signingMaterial = signingMaterial
+        self.signatureValidityPeriod = signatureValidityPeriod
+        self.platformId = platformId
+        self.platformDisplayName = platformDisplayName
+        self.signingParameters = signingParameters
+        self.status = status
+        self.arn = arn
+        self.tags = tags
+    }
 }
 
 /// `ListSigningProfilesResponse`.
 public struct ListSigningProfilesResponse: Codable, Sendable, Equatable {
     public var profiles: [SigningProfile]
     public var nextToken: String?
+    public init(profiles: [SigningProfile], nextToken: String? = nil) {
+        self.profiles = profiles
+        self.nextToken = nextToken
+    }
 }
 
 /// `RevokeSigningProfileRequest` (body).
@@ -233,6 +271,10 @@ public struct StartSigningJobRequest: Codable, Sendable, Equatable {
 public struct StartSigningJobResponse: Codable, Sendable, Equatable {
     public var jobId: String
     public var jobOwner: String
+    public init(jobId: String, jobOwner: String) {
+        self.jobId = jobId
+        self.jobOwner = jobOwner
+    }
 }
 
 /// `SigningPlatformOverrides` as a job reports it, and the rest of `DescribeSigningJobResponse`.
@@ -256,6 +298,27 @@ public struct DescribeSigningJobResponse: Codable, Sendable, Equatable {
     public var signedObject: SignedObject?
     public var jobOwner: String
     public var jobInvoker: String
+    public init(jobId: String, source: Source? = nil, signingMaterial: SigningMaterial? = nil, platformId: String, platformDisplayName: String, profileName: String, profileVersion: String, overrides: SigningPlatformOverrides? = nil, signingParameters: [String: String]? = nil, createdAt: Date, completedAt: Date? = nil, signatureExpiresAt: Date? = nil, requestedBy: String, status: SigningStatus, statusReason: String? = nil, revocationRecord: SigningJobRevocationRecord? = nil, signedObject: SignedObject? = nil, jobOwner: String, jobInvoker: String) {
+        self.jobId = jobId
+        self.source = source
+        self.signingMaterial = signingMaterial
+        self.platformId = platformId
+        self.platformDisplayName = platformDisplayName
+        self.profileName = profileName
+        self.profileVersion = profileVersion
+        self.overrides = overrides
+        self.signingParameters = signingParameters
+        self.createdAt = createdAt
+        self.completedAt = completedAt
+        self.signatureExpiresAt = signatureExpiresAt
+        self.requestedBy = requestedBy
+        self.status = status
+        self.statusReason = statusReason
+        self.revocationRecord = revocationRecord
+        self.signedObject = signedObject
+        self.jobOwner = jobOwner
+        self.jobInvoker = jobInvoker
+    }
 }
 
 /// `SigningJob`: a ListSigningJobs item.
@@ -274,18 +337,42 @@ public struct SigningJob: Codable, Sendable, Equatable {
     public var signatureExpiresAt: Date?
     public var jobOwner: String
     public var jobInvoker: String
+    public init(jobId: String, source: Source? = nil, signedObject: SignedObject? = nil, signingMaterial: SigningMaterial? = nil, createdAt: Date, status: SigningStatus, isRevoked: Bool, profileName: String, profileVersion: String, platformId: String, platformDisplayName: String, signatureExpiresAt: Date? = nil, jobOwner: String, jobInvoker: String) {
+        self.jobId = jobId
+        self.source = source
+        self.signedObject = signedObject
+        self.signingMaterial = signingMaterial
+        self.createdAt = createdAt
+        self.status = status
+        self.isRevoked = isRevoked
+        self.profileName = profileName
+        self.profileVersion = profileVersion
+        self.platformId = platformId
+        self.platformDisplayName = platformDisplayName
+        self.signatureExpiresAt = signatureExpiresAt
+        self.jobOwner = jobOwner
+        self.jobInvoker = jobInvoker
+    }
 }
 
 /// `ListSigningJobsResponse`.
 public struct ListSigningJobsResponse: Codable, Sendable, Equatable {
     public var jobs: [SigningJob]
     public var nextToken: String?
+    public init(jobs: [SigningJob], nextToken: String? = nil) {
+        self.jobs = jobs
+        self.nextToken = nextToken
+    }
 }
 
 /// `ListSigningPlatformsResponse`.
 public struct ListSigningPlatformsResponse: Codable, Sendable, Equatable {
     public var platforms: [SigningPlatform]
     public var nextToken: String?
+    public init(platforms: [SigningPlatform], nextToken: String? = nil) {
+        self.platforms = platforms
+        self.nextToken = nextToken
+    }
 }
 
 /// `RevokeSignatureRequest` (body).
@@ -318,11 +405,20 @@ public struct SignPayloadResponse: Codable, Sendable, Equatable {
     public var jobOwner: String
     public var metadata: [String: String]
     public var signature: Data
+    public init(jobId: String, jobOwner: String, metadata: [String: String], signature: Data) {
+        self.jobId = jobId
+        self.jobOwner = jobOwner
+        self.metadata = metadata
+        self.signature = signature
+    }
 }
 
 /// `GetRevocationStatusResponse`.
 public struct GetRevocationStatusResponse: Codable, Sendable, Equatable {
     public var revokedEntities: [String]
+    public init(revokedEntities: [String]) {
+        self.revokedEntities = revokedEntities
+    }
 }
 
 // MARK: - Permissions and tags
@@ -346,6 +442,9 @@ public struct AddProfilePermissionRequest: Codable, Sendable, Equatable {
 /// The `{revisionId}` that AddProfilePermission and RemoveProfilePermission return.
 public struct RevisionResponse: Codable, Sendable, Equatable {
     public var revisionId: String
+    public init(revisionId: String) {
+        self.revisionId = revisionId
+    }
 }
 
 /// `ListProfilePermissionsResponse`.
@@ -354,6 +453,12 @@ public struct ListProfilePermissionsResponse: Codable, Sendable, Equatable {
     public var policySizeBytes: Int
     public var permissions: [Permission]
     public var nextToken: String?
+    public init(revisionId: String, policySizeBytes: Int, permissions: [Permission], nextToken: String? = nil) {
+        self.revisionId = revisionId
+        self.policySizeBytes = policySizeBytes
+        self.permissions = permissions
+        self.nextToken = nextToken
+    }
 }
 
 /// `TagResourceRequest` (body).
@@ -365,6 +470,9 @@ public struct TagResourceRequest: Codable, Sendable, Equatable {
 /// `ListTagsForResourceResponse`.
 public struct ListTagsForResourceResponse: Codable, Sendable, Equatable {
     public var tags: [String: String]
+    public init(tags: [String: String]) {
+        self.tags = tags
+    }
 }
 
 /// The empty `{}` of operations without output members.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CodeSigning
 import Foundation
+import SignerHTTP
 import SignerService
 
 /// `otarig`: the one executable. Only this target reads arguments, the environment and files.
@@ -19,7 +20,7 @@ struct Otarig: AsyncParsableCommand {
                   --in firmware.bin --job-doc job.json --certname codesign.crt.pem
             Exit status: 0 success, 2 bad input (the message names the problem and the fix).
             """,
-        subcommands: [PlatformsCommand.self, SignCommand.self, CertCommand.self]
+        subcommands: [PlatformsCommand.self, SignCommand.self, CertCommand.self, ServeCommand.self]
     )
 
     /// Runs the command; any failure that is not a request for help exits with status 2 and one line on stderr.
@@ -38,6 +39,7 @@ struct Otarig: AsyncParsableCommand {
             let message: String
             switch error {
             case let error as CodeSigningError: message = error.message
+            case let error as CredentialsFile.ParseError: message = error.message
             case let error as StoreError: message = error.message
             case let error as OtarigError: message = error.message
             default: message = fullMessage(for: error)

@@ -1,0 +1,240 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SignerAPI
+import SignerService
+
+/// The one HTTP responder of `otarig serve`: Signer (REST-JSON), S3 (REST-XML) and ACM (JSON 1.1) on one port,
+/// told apart by the service in the SigV4 credential scope. Every request is authenticated, logged on one line
+/// with its request id, and answered in its protocol's error format; nothing deterministic becomes a 500.
+public struct OtarigResponder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+
+    let verifier: SigV4Verifier
+    let region: String
+    let signer: SignerRoutes
+    let s3: S3Routes
+    let acm: ACMRoutes
+    let logger: Logger
+    let now: @Sendable () -> Date
+    /// The largest S3 object body accepted; JSON bodies are limited to `maxJSONBytes`.
+    let maxObjectBytes: Int
+    static let maxJSONBytes = 1 << 20
+
+    public init(credentials: [Credential], region: String, service: SignerService, buckets: BucketService, certificates: CertificateService,
+                logger: Logger, maxObjectBytes: Int = 256 << 20, now: @escaping @Sendable () -> Date = { Date() }) {
+        verifier = SigV4Verifier(credentials: credentials)
+        self.region = region
+        signer = SignerRoutes(service: service)
+        s3 = S3Routes(buckets: buckets)
+        acm = ACMRoutes(certificates: certificates)
+        self.logger = logger
+        self.maxObjectBytes = maxObjectBytes
+        self.now = now
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        let requestId = UUID().uuidString.lowercased()
+        var outcome = await route(request, requestId: requestId)
+        outcome.response.headers[.amznRequestId] = requestId
+        outcome.response.headers[.amzRequestId] = requestId
+        let elapsed = started.duration(to: .now)
+        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        var metadata: Logger.Metadata = [
+            "request_id": "\(requestId)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
+            "service": "\(outcome.service)", "operation": "\(outcome.operation)", "status": "\(outcome.response.status.code)",
+            "ms": "\(String(format: "%.2f", ms))",
+        ]
+        if let account = outcome.account { metadata["account"] = "\(account)" }
+        if let error = outcome.error { metadata["error"] = "\(error)" }
+        logger.info("request", metadata: metadata)
+        return outcome.response
+    }
+
+    struct Outcome {
+        var response: Response
+        var service: String
+        var operation: String
+        var account: String?
+        var error: String?
+    }
+
+    private func route(_ request: Request, requestId: String) async -> Outcome {
+        let rawPath = request.uri.path
+        let rawQuery = request.uri.query ?? ""
+        var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+        // HTTPTypes carries Host as the request's authority, not as a header field; SigV4 signs it as `host`.
+        if let authority = request.head.authority, !headers.contains(where: { $0.name == "host" }) {
+            headers.append((name: "host", value: authority))
+        }
+        let unsigned = SigV4Verifier.Request(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headers, body: [])
+
+        if request.method == .get, rawPath == "/health", unsigned.headers.first(where: { $0.name == "authorization" }) == nil,
+           !rawQuery.contains("X-Amz-Signature") {
+            let response = (try? JSONWire.response(["status": "ok", "region": region])) ?? Response(status: .ok)
+            return Outcome(response: response, service: "health", operation: "Health")
+        }
+
+        // The scope names the service, which decides the body limit and the error format.
+        let authorization: SigV4Verifier.Authorization
+        do {
+            authorization = try SigV4Verifier.authorization(of: unsigned)
+        } catch {
+            let s3Like = headers.contains { $0.name == "x-amz-content-sha256" }
+            return s3Like
+                ? Outcome(response: S3ErrorMapping.response(S3ErrorMapping.authError(error), requestId: requestId, head: request.method == .head), service: "s3", operation: "Unauthenticated", error: error.message)
+                : Outcome(response: SignerErrorMapping.authResponse(error), service: "unknown", operation: "Unauthenticated", error: error.message)
+        }
+        let service = authorization.service
+        let limit = service == "s3" ? maxObjectBytes : Self.maxJSONBytes
+        var body = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collectBody(upTo: limit)
+        } catch {
+            let message = "The request body is larger than this server accepts for \(service) (\(limit) bytes)"
+            return errorOutcome(service: service, operation: "TooLarge", requestId: requestId, head: false,
+                                signer: SignerError.validation(message), s3: S3Error("EntityTooLarge", message), acm: ACMError("ValidationException", message))
+        }
+        let bytes = Array(buffer.readableBytesView)
+        let identity: SigV4Verifier.Identity
+        do {
+            identity = try verifier.verify(SigV4Verifier.Request(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery,
+                                                                 headers: headers, body: bytes), now: now(), region: region)
+        } catch {
+            switch service {
+            case "s3":
+                return Outcome(response: S3ErrorMapping.response(S3ErrorMapping.authError(error), requestId: requestId, head: request.method == .head),
+                               service: service, operation: "Unauthenticated", error: error.message)
+            default:
+                return Outcome(response: SignerErrorMapping.authResponse(error), service: service, operation: "Unauthenticated", error: error.message)
+            }
+        }
+        let caller = Caller(account: identity.credential.account, principal: identity.credential.principal)
+        let wire = WireRequest(method: request.method, rawPath: rawPath, segments: WireRequest.segments(of: rawPath),
+                               query: SigV4Verifier.queryPairs(rawQuery), headers: request.headers, body: Data(bytes), caller: caller,
+                               requestId: requestId)
+        switch service {
+        case "signer":
+            let operation = SignerRoutes.operation(wire) ?? "Unknown"
+            do {
+                return Outcome(response: try await signer.handle(wire), service: service, operation: operation, account: caller.account)
+            } catch let error as SignerError {
+                return Outcome(response: SignerErrorMapping.response(error), service: service, operation: operation, account: caller.account, error: error.description)
+            } catch {
+                return internalError(error, service: service, operation: operation, requestId: requestId, head: false)
+            }
+        case "s3":
+            let operation = S3Routes.operation(wire)
+            do {
+                return Outcome(response: try await s3.handle(wire), service: service, operation: operation, account: caller.account)
+            } catch let error as S3Error {
+                return Outcome(response: S3ErrorMapping.response(error, requestId: requestId, head: request.method == .head), service: service,
+                               operation: operation, account: caller.account, error: error.description)
+            } catch {
+                return internalError(error, service: service, operation: operation, requestId: requestId, head: request.method == .head)
+            }
+        case "acm":
+            let operation = ACMRoutes.operation(wire) ?? "Unknown"
+            do {
+                return Outcome(response: try await acm.handle(wire), service: service, operation: operation, account: caller.account)
+            } catch let error as ACMError {
+                return Outcome(response: ACMErrorMapping.response(error), service: service, operation: operation, account: caller.account, error: error.description)
+            } catch {
+                return internalError(error, service: service, operation: operation, requestId: requestId, head: false)
+            }
+        default:
+            let error = SignerError.validation("This server speaks signer, s3 and acm; the request was signed for '\(service)'")
+            return Outcome(response: SignerErrorMapping.response(error), service: service, operation: "Unknown", account: caller.account, error: error.message)
+        }
+    }
+
+    private func errorOutcome(service: String, operation: String, requestId: String, head: Bool, signer: SignerError, s3: S3Error, acm: ACMError) -> Outcome {
+        switch service {
+        case "s3": Outcome(response: S3ErrorMapping.response(s3, requestId: requestId, head: head), service: service, operation: operation, error: s3.message)
+        case "acm": Outcome(response: ACMErrorMapping.response(acm), service: service, operation: operation, error: acm.message)
+        default: Outcome(response: SignerErrorMapping.response(signer), service: service, operation: operation, error: signer.message)
+        }
+    }
+
+    /// A failure of the server itself (disk, database): a 500 in the protocol's format, logged at error level.
+    private func internalError(_ error: any Error, service: String, operation: String, requestId: String, head: Bool) -> Outcome {
+        logger.error("internal error", metadata: ["request_id": "\(requestId)", "operation": "\(operation)", "error": "\(error)"])
+        let message = "The server could not complete the request (request id \(requestId)); see its log"
+        return errorOutcome(service: service, operation: operation, requestId: requestId, head: head,
+                            signer: SignerError(.internalServiceError, message), s3: S3Error("InternalError", message), acm: ACMError("InternalFailure", message))
+    }
+}
+
+/// Everything `otarig serve` runs, built from a data directory.
+public struct SignerServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var region: String
+        public var dataDirectory: URL
+        public var credentials: [Credential]
+        public var maxObjectBytes: Int
+        public init(host: String = "127.0.0.1", port: Int = 8765, region: String = "us-east-1", dataDirectory: URL, credentials: [Credential],
+                    maxObjectBytes: Int = 256 << 20) {
+            self.host = host
+            self.port = port
+            self.region = region
+            self.dataDirectory = dataDirectory
+            self.credentials = credentials
+            self.maxObjectBytes = maxObjectBytes
+        }
+    }
+
+    public let configuration: Configuration
+    public let service: SignerService
+    public let buckets: BucketService
+    public let certificates: CertificateService
+    let logger: Logger
+
+    /// Opens (or creates) the data directory: `otarig.sqlite` (WAL), `objects/`, `keys/`, `managed/`.
+    public init(configuration: Configuration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let directory = configuration.dataDirectory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let database = try SignerDatabase(path: directory.appendingPathComponent("otarig.sqlite").path)
+        let store = SQLiteSignerStore(database: database)
+        let objects = try DiskObjectStore(database: database, directory: directory.appendingPathComponent("objects"))
+        let keys = try DirectoryKeyStore(directory: directory.appendingPathComponent("keys"))
+        let managed = ManagedKeys(directory: directory.appendingPathComponent("managed"))
+        service = SignerService(region: configuration.region, store: store, objects: objects, keys: keys, managed: managed, logger: logger)
+        buckets = BucketService(objects: objects, region: configuration.region)
+        certificates = CertificateService(keys: keys, store: store, region: configuration.region)
+    }
+
+    /// The Hummingbird application; `onRunning` gets the bound port (useful with port 0).
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let responder = OtarigResponder(credentials: configuration.credentials, region: configuration.region, service: service,
+                                        buckets: buckets, certificates: certificates, logger: logger,
+                                        maxObjectBytes: configuration.maxObjectBytes)
+        return Application(
+            responder: responder,
+            server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "otarig"),
+            services: [JobDrain(service: service, logger: logger)],
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+}
+
+/// On graceful shutdown, waits for the signing jobs in flight before the process exits.
+struct JobDrain: Service {
+    let service: SignerService
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.notice("shutting down: finishing the signing jobs in flight")
+        await service.drain()
+    }
+}

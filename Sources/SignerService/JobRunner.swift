@@ -1,0 +1,83 @@
+import CodeSigning
+import Foundation
+import Logging
+import SignerAPI
+import X509
+
+/// Runs one signing job outside the service actor: reads the source version, signs it as the platform says,
+/// writes the signed object to `prefix + jobId` in the destination bucket, and records Succeeded or Failed.
+struct JobRunner: Sendable {
+    let region: String
+    let store: any SignerStore
+    let objects: any ObjectStore
+    let keys: any KeyStore
+    let managed: ManagedKeys
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    func run(_ job: JobRecord) async {
+        var job = job
+        let started = now()
+        do {
+            job.signedObject = try await sign(job)
+            job.status = .succeeded
+            job.statusReason = "Signing Succeeded"
+        } catch let error as CodeSigningError {
+            job.status = .failed
+            job.statusReason = error.message
+        } catch let error as S3Error {
+            job.status = .failed
+            job.statusReason = error.code == "NoSuchKey" || error.code == "NoSuchVersion"
+                ? "The source object s3://\(job.source?.bucketName ?? "")/\(job.source?.key ?? "") version \(job.source?.version ?? "") does not exist (\(error.code))"
+                : "\(error.code): \(error.message)"
+        } catch let error as SignerError {
+            job.status = .failed
+            job.statusReason = error.message
+        } catch {
+            job.status = .failed
+            job.statusReason = "Signing failed: \(error)"
+        }
+        job.completedAt = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
+        do {
+            try await store.saveJob(job)
+        } catch {
+            logger.error("cannot record the job's outcome; it will be retried at the next start", metadata: ["job": "\(job.jobId)", "error": "\(error)"])
+            return
+        }
+        let elapsed = String(format: "%.1f", now().timeIntervalSince(started) * 1000)
+        logger.info("job finished", metadata: ["job": "\(job.jobId)", "status": "\(job.status.rawValue)", "ms": "\(elapsed)",
+                                                "reason": "\(job.statusReason ?? "")"])
+    }
+
+    private func sign(_ job: JobRecord) async throws -> S3SignedObject {
+        guard let source = job.source, let bucket = job.destination?.bucketName else {
+            throw SignerError.validation("the job has no source or destination")
+        }
+        guard let platform = PlatformCatalog.platform(id: job.platformId) else {
+            throw SignerError.validation("unknown platform \(job.platformId)")
+        }
+        let key: SigningKey
+        if let arn = job.signingMaterial?.certificateArn {
+            guard let record = try keys.certificate(arn: arn) else {
+                throw SignerError.validation("The signing certificate \(arn) no longer exists in ACM")
+            }
+            if let certificate = try? CertificateBundle.parseCertificates(Array(record.certificatePEM.utf8), what: "certificate").first {
+                do {
+                    try CertificateBundle.checkValidity(certificate, now: now())
+                } catch {
+                    throw SignerError.validation("The signing certificate \(arn) is outside its validity period (\(record.summary.notBefore) to \(record.summary.notAfter)); it can no longer sign")
+                }
+            }
+            key = try keys.signingKey(arn: arn)
+        } else {
+            key = try managed.notationMaterial(now: now()).key
+        }
+        let (_, payload) = try await objects.get(bucket: source.bucketName, key: source.key, versionId: source.version)
+        let plan = try SigningPlan.resolve(platform: platform, overrides: job.overrides, key: key)
+        let location = S3ObjectLocation(bucketName: source.bucketName, key: source.key, version: source.version)
+        let document = try plan.sign(payload, with: key, payloadLocation: location)
+        let objectKey = (job.destination?.prefix ?? "") + job.jobId
+        _ = try await objects.put(bucket: bucket, key: objectKey, data: document.encoded(), contentType: "application/json", now: now())
+        return S3SignedObject(bucketName: bucket, key: objectKey)
+    }
+}
