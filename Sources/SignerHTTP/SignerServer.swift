@@ -37,15 +37,28 @@ public struct OtarigResponder: HTTPResponder {
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
+        var body = request
+        return await respond(to: request.head) { limit in try await body.collectBody(upTo: limit) }
+    }
+
+    /// Answers a request whose body is already in memory: the same path as a socket, for tests.
+    public func respond(to head: HTTPRequest, body: [UInt8]) async -> Response {
+        await respond(to: head) { limit in
+            guard body.count <= limit else { throw SigV4Verifier.Failure(kind: .malformed, message: "too large") }
+            return ByteBuffer(bytes: body)
+        }
+    }
+
+    private func respond(to head: HTTPRequest, collect: (Int) async throws -> ByteBuffer) async -> Response {
         let started = ContinuousClock.now
         let requestId = UUID().uuidString.lowercased()
-        var outcome = await route(request, requestId: requestId)
+        var outcome = await route(head, collect: collect, requestId: requestId)
         outcome.response.headers[.amznRequestId] = requestId
         outcome.response.headers[.amzRequestId] = requestId
         let elapsed = started.duration(to: .now)
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         var metadata: Logger.Metadata = [
-            "request_id": "\(requestId)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
+            "request_id": "\(requestId)", "method": "\(head.method.rawValue)", "path": "\(head.path ?? "")",
             "service": "\(outcome.service)", "operation": "\(outcome.operation)", "status": "\(outcome.response.status.code)",
             "ms": "\(String(format: "%.2f", ms))",
         ]
@@ -63,12 +76,13 @@ public struct OtarigResponder: HTTPResponder {
         var error: String?
     }
 
-    private func route(_ request: Request, requestId: String) async -> Outcome {
-        let rawPath = request.uri.path
-        let rawQuery = request.uri.query ?? ""
-        var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+    private func route(_ request: HTTPRequest, collect: (Int) async throws -> ByteBuffer, requestId: String) async -> Outcome {
+        let target = request.path ?? "/"
+        let rawPath = String(target.prefix { $0 != "?" })
+        let rawQuery = target.contains("?") ? String(target.drop { $0 != "?" }.dropFirst()) : ""
+        var headers = request.headerFields.map { (name: $0.name.canonicalName, value: $0.value) }
         // HTTPTypes carries Host as the request's authority, not as a header field; SigV4 signs it as `host`.
-        if let authority = request.head.authority, !headers.contains(where: { $0.name == "host" }) {
+        if let authority = request.authority, !headers.contains(where: { $0.name == "host" }) {
             headers.append((name: "host", value: authority))
         }
         let unsigned = SigV4Verifier.Request(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headers, body: [])
@@ -91,10 +105,9 @@ public struct OtarigResponder: HTTPResponder {
         }
         let service = authorization.service
         let limit = service == "s3" ? maxObjectBytes : Self.maxJSONBytes
-        var body = request
         let buffer: ByteBuffer
         do {
-            buffer = try await body.collectBody(upTo: limit)
+            buffer = try await collect(limit)
         } catch {
             let message = "The request body is larger than this server accepts for \(service) (\(limit) bytes)"
             return errorOutcome(service: service, operation: "TooLarge", requestId: requestId, head: false,
@@ -116,7 +129,7 @@ public struct OtarigResponder: HTTPResponder {
         }
         let caller = Caller(account: identity.credential.account, principal: identity.credential.principal)
         let wire = WireRequest(method: request.method, rawPath: rawPath, segments: WireRequest.segments(of: rawPath),
-                               query: SigV4Verifier.queryPairs(rawQuery), headers: request.headers, body: Data(bytes), caller: caller,
+                               query: SigV4Verifier.queryPairs(rawQuery), headers: request.headerFields, body: Data(bytes), caller: caller,
                                requestId: requestId)
         switch service {
         case "signer":
