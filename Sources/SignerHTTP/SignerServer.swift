@@ -192,8 +192,10 @@ public struct SignerServer: Sendable {
         public var dataDirectory: URL
         public var credentials: [Credential]
         public var maxObjectBytes: Int
+        public var jobLimits: SignerService.JobLimits
         public init(host: String = "127.0.0.1", port: Int = 8765, region: String = "us-east-1", dataDirectory: URL, credentials: [Credential],
-                    maxObjectBytes: Int = 256 << 20) {
+                    maxObjectBytes: Int = 256 << 20, jobLimits: SignerService.JobLimits = .init()) {
+            self.jobLimits = jobLimits
             self.host = host
             self.port = port
             self.region = region
@@ -220,7 +222,8 @@ public struct SignerServer: Sendable {
         let objects = try DiskObjectStore(database: database, directory: directory.appendingPathComponent("objects"))
         let keys = try DirectoryKeyStore(directory: directory.appendingPathComponent("keys"))
         let managed = ManagedKeys(directory: directory.appendingPathComponent("managed"))
-        service = SignerService(region: configuration.region, store: store, objects: objects, keys: keys, managed: managed, logger: logger)
+        service = SignerService(region: configuration.region, store: store, objects: objects, keys: keys, managed: managed,
+                                limits: configuration.jobLimits, logger: logger)
         buckets = BucketService(objects: objects, region: configuration.region)
         certificates = CertificateService(keys: keys, store: store, region: configuration.region)
     }
@@ -232,7 +235,7 @@ public struct SignerServer: Sendable {
                                         maxObjectBytes: configuration.maxObjectBytes)
         return Application(
             responder: responder,
-            server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "otarig"),
             services: [JobDrain(service: service, logger: logger)],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },

@@ -16,10 +16,26 @@ public actor SignerService {
     let managed: ManagedKeys
     nonisolated let now: @Sendable () -> Date
     let logger: Logger
+    let limits: JobLimits
     private var running: [String: Task<Void, Never>] = [:]
+    private var allowance: [String: (tokens: Double, updated: Date)] = [:]
+
+    /// How fast jobs may start: a token bucket per account (`TooManyRequestsException` when empty) and a cap on
+    /// jobs running at once (`ThrottlingException` when reached).
+    public struct JobLimits: Sendable {
+        public var perAccountPerSecond: Double
+        public var burst: Double
+        public var maxInFlight: Int
+        public init(perAccountPerSecond: Double = 1000, burst: Double = 1000, maxInFlight: Int = 1000) {
+            self.perAccountPerSecond = perAccountPerSecond
+            self.burst = burst
+            self.maxInFlight = maxInFlight
+        }
+    }
 
     public init(region: String, store: any SignerStore, objects: any ObjectStore, keys: any KeyStore, managed: ManagedKeys,
-                now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "otarig.signer")) {
+                limits: JobLimits = JobLimits(), now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "otarig.signer")) {
+        self.limits = limits
         self.region = region
         self.store = store
         self.objects = objects
@@ -254,6 +270,7 @@ public actor SignerService {
         guard let target = try await objects.bucket(destinationBucket), target.owner == caller.account else {
             throw SignerError.validation("The destination bucket \(destinationBucket) does not exist in account \(caller.account)")
         }
+        try admit(account: caller.account)
         let created = timestamp()
         var expires: Date?
         if profile.platformId == "AWSLambda-SHA384-ECDSA" {
@@ -268,8 +285,29 @@ public actor SignerService {
         let stored = try await store.insertJob(job)
         if stored.jobId == job.jobId {
             schedule(job)
+        } else {
+            refund(account: caller.account)
         }
         return StartSigningJobResponse(jobId: stored.jobId, jobOwner: stored.owner)
+    }
+
+    /// Takes one job start from the account's bucket, or refuses: the account's rate first, then the server's cap.
+    private func admit(account: String) throws(SignerError) {
+        guard running.count < limits.maxInFlight else {
+            throw SignerError(.throttling, "\(running.count) signing jobs are in flight, the most this server runs at once (--max-jobs-in-flight); retry shortly")
+        }
+        let current = now()
+        var (tokens, updated) = allowance[account] ?? (limits.burst, current)
+        tokens = min(limits.burst, tokens + max(0, current.timeIntervalSince(updated)) * limits.perAccountPerSecond)
+        guard tokens >= 1 else {
+            allowance[account] = (tokens, current)
+            throw SignerError(.tooManyRequests, "The allowed number of job-signing requests has been exceeded: account \(account) may start \(limits.perAccountPerSecond.formatted()) jobs per second (--job-rate); retry shortly")
+        }
+        allowance[account] = (tokens - 1, current)
+    }
+
+    private func refund(account: String) {
+        if let (tokens, updated) = allowance[account] { allowance[account] = (min(limits.burst, tokens + 1), updated) }
     }
 
     /// `date` + a validity period in calendar arithmetic (UTC): 2023-07-18T10:51:39Z + 135 MONTHS = 2034-10-18T10:51:39Z.

@@ -41,6 +41,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-object-size"), help: ArgumentHelp("The largest S3 object body accepted, in MiB.", valueName: "MiB"))
     var maxObjectSize = 256
 
+    @Option(name: .customLong("job-rate"), help: ArgumentHelp("Signing jobs one account may start per second (TooManyRequestsException beyond).", valueName: "n"))
+    var jobRate: Double = 1000
+
+    @Option(name: .customLong("job-burst"), help: ArgumentHelp("Signing jobs one account may start at once before --job-rate applies.", valueName: "n"))
+    var jobBurst: Double = 1000
+
+    @Option(name: .customLong("max-jobs-in-flight"), help: ArgumentHelp("Signing jobs running at once (ThrottlingException beyond).", valueName: "n"))
+    var maxJobsInFlight = 1000
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel = "info"
 
@@ -50,6 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
         guard maxObjectSize >= 1 else { throw ValidationError("--max-object-size must be at least 1 (MiB)") }
+        guard jobRate > 0, jobBurst >= 1, maxJobsInFlight >= 1 else {
+            throw ValidationError("--job-rate must be above 0, --job-burst and --max-jobs-in-flight at least 1")
+        }
     }
 
     func run() async throws {
@@ -65,7 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
         let server: SignerServer
         do {
             server = try SignerServer(configuration: .init(host: host, port: port, region: region, dataDirectory: dataDirectory,
-                                                           credentials: keys, maxObjectBytes: maxObjectSize << 20), logger: logger)
+                                                           credentials: keys, maxObjectBytes: maxObjectSize << 20,
+                                                           jobLimits: .init(perAccountPerSecond: jobRate, burst: jobBurst, maxInFlight: maxJobsInFlight)),
+                                    logger: logger)
         } catch {
             throw OtarigError("cannot open the data directory \(dataDirectory.path): \(error)")
         }

@@ -66,3 +66,12 @@ def read_signed_object(path: Path) -> dict:
 
 def signature_bytes(signed: dict) -> bytes:
     return base64.b64decode(signed["signature"], validate=True)
+
+
+@pytest.fixture
+def signer_server(otarig_bin, tmp_path):
+    """A running `otarig serve`, stopped (SIGTERM) when the test ends."""
+    from signer_server import SignerServer
+    server = SignerServer(otarig_bin, tmp_path).start()
+    yield server
+    server.stop()
