@@ -56,6 +56,7 @@ class SignerServer:
                     raise AssertionError(f"otarig serve exited with {self.process.returncode}:\n{''.join(lines)}\n{self.log_text()}")
                 continue
             lines.append(line)
+            self.startup_lines = lines
             if "listening on http://" in line:
                 self.port = int(line.split("http://127.0.0.1:")[1].split()[0])
                 return self
