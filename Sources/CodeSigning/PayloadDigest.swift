@@ -66,7 +66,7 @@ public enum PayloadDigest: Sendable, Equatable {
         case .sha256(let d): Array(d)
         case .sha384(let d): Array(d)
         }
-        return bytes.map { String(format: "%02x", $0) }.joined()
+        return bytes.hexString
     }
 
     /// The digest of `payload` in one call.
@@ -143,4 +143,19 @@ public struct Base64Encoder: Sendable {
             }
         }
     }
+}
+
+extension Sequence where Element == UInt8 {
+    /// Lower-case hex, two digits a byte.
+    public var hexString: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(underestimatedCount * 2)
+        for byte in self {
+            out.append(Self.hexDigits[Int(byte >> 4)])
+            out.append(Self.hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static var hexDigits: [UInt8] { Array("0123456789abcdef".utf8) }
 }

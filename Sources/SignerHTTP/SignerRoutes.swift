@@ -43,11 +43,11 @@ struct SignerRoutes: Sendable {
         }
         switch operation {
         case "ListSigningPlatforms":
-            return try JSONWire.response(try await service.listSigningPlatforms(
+            return try JSONWire.platforms(try service.listSigningPlatforms(
                 category: request.query("category"), partner: request.query("partner"), target: request.query("target"),
                 maxResults: try request.int("maxResults"), nextToken: request.query("nextToken")))
         case "GetSigningPlatform":
-            return try JSONWire.response(try await service.getSigningPlatform(platformId: s[1]))
+            return try JSONWire.platform(try service.getSigningPlatform(platformId: s[1]))
         case "ListSigningProfiles":
             return try JSONWire.response(try await service.listSigningProfiles(
                 caller, includeCanceled: try request.bool("includeCanceled") ?? false, maxResults: try request.int("maxResults"),

@@ -55,6 +55,7 @@ public struct OtarigResponder: HTTPResponder {
         var outcome = await route(head, collect: collect, requestId: requestId)
         outcome.response.headers[.amznRequestId] = requestId
         outcome.response.headers[.amzRequestId] = requestId
+        guard logger.logLevel <= .info else { return outcome.response }
         let elapsed = started.duration(to: .now)
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         var metadata: Logger.Metadata = [
@@ -117,7 +118,7 @@ public struct OtarigResponder: HTTPResponder {
         let identity: SigV4Verifier.Identity
         do {
             identity = try verifier.verify(SigV4Verifier.Request(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery,
-                                                                 headers: headers, body: bytes), now: now(), region: region)
+                                                                 headers: headers, body: bytes), authorization: authorization, now: now(), region: region)
         } catch {
             switch service {
             case "s3":

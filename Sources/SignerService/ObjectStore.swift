@@ -135,7 +135,7 @@ public final class DiskObjectStore: ObjectStore {
         guard let info = try await self.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
         let file = UUID().uuidString.lowercased()
         try Self.writeDurably(data, to: directory.appendingPathComponent(file))
-        let etag = Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let etag = Insecure.MD5.hash(data: data).hexString
         let versionId = info.versioning == .enabled ? Self.newVersionId() : "null"
         let replaced: String? = try await database.pool.write { db in
             var replacedFile: String?

@@ -10,13 +10,13 @@ import X509
 /// `SignerHTTP` decodes a request, calls one method and encodes the answer. The clock is injected.
 public actor SignerService {
     public nonisolated let region: String
-    let store: any SignerStore
-    let objects: any ObjectStore
-    let keys: any KeyStore
-    let managed: ManagedKeys
+    nonisolated let store: any SignerStore
+    nonisolated let objects: any ObjectStore
+    nonisolated let keys: any KeyStore
+    nonisolated let managed: ManagedKeys
     nonisolated let now: @Sendable () -> Date
-    let logger: Logger
-    let limits: JobLimits
+    nonisolated let logger: Logger
+    nonisolated let limits: JobLimits
     private var running: [String: Task<Void, Never>] = [:]
     private var allowance: [String: (tokens: Double, updated: Date)] = [:]
 
@@ -52,7 +52,7 @@ public actor SignerService {
 
     // MARK: - Platforms
 
-    public func listSigningPlatforms(category: String?, partner: String?, target: String?, maxResults: Int?, nextToken: String?) throws(SignerError) -> ListSigningPlatformsResponse {
+    public nonisolated func listSigningPlatforms(category: String?, partner: String?, target: String?, maxResults: Int?, nextToken: String?) throws(SignerError) -> ListSigningPlatformsResponse {
         let size = try Validate.maxResults(maxResults)
         let matching = PlatformCatalog.all.filter { platform in
             (category == nil || platform.category == category) && (partner == nil || platform.partner == partner)
@@ -66,7 +66,7 @@ public actor SignerService {
         return ListSigningPlatformsResponse(platforms: page.items, nextToken: page.nextToken)
     }
 
-    public func getSigningPlatform(platformId: String) throws(SignerError) -> SigningPlatform {
+    public nonisolated func getSigningPlatform(platformId: String) throws(SignerError) -> SigningPlatform {
         guard let platform = PlatformCatalog.platform(id: platformId) else {
             throw .notFound("Platform \(platformId) does not exist. Valid platforms: \(PlatformCatalog.ids.joined(separator: ", "))")
         }
@@ -134,7 +134,7 @@ public actor SignerService {
     }
 
     /// The key of an imported certificate the caller's account owns.
-    func signingKey(arn: String, caller: Caller) throws(SignerError) -> SigningKey {
+    nonisolated func signingKey(arn: String, caller: Caller) throws(SignerError) -> SigningKey {
         let record: StoredCertificate?
         do { record = try keys.certificate(arn: arn) } catch { throw SignerError(.internalServiceError, "the key store cannot be read: \(error)") }
         guard let record, record.account == caller.account else {
@@ -144,7 +144,7 @@ public actor SignerService {
     }
 
     /// A profile the caller may use for `action`: its own, or another account's that grants the action.
-    func profile(_ name: String, owner: String?, caller: Caller, action: String) async throws -> ProfileRecord {
+    nonisolated func profile(_ name: String, owner: String?, caller: Caller, action: String) async throws -> ProfileRecord {
         let ownerAccount = owner ?? caller.account
         if let owner { try Validate.accountId(owner, "profileOwner") }
         guard let profile = try await store.profile(account: ownerAccount, name: name) else {
@@ -164,7 +164,7 @@ public actor SignerService {
         }
     }
 
-    func response(_ profile: ProfileRecord) -> GetSigningProfileResponse {
+    nonisolated func response(_ profile: ProfileRecord) -> GetSigningProfileResponse {
         let platform = PlatformCatalog.platform(id: profile.platformId)
         return GetSigningProfileResponse(
             profileName: profile.name, profileVersion: profile.version, profileVersionArn: profile.versionArn(region: region),
@@ -175,7 +175,7 @@ public actor SignerService {
             arn: profile.arn(region: region), tags: profile.tags)
     }
 
-    public func getSigningProfile(_ caller: Caller, profileName: String, profileOwner: String?) async throws -> GetSigningProfileResponse {
+    public nonisolated func getSigningProfile(_ caller: Caller, profileName: String, profileOwner: String?) async throws -> GetSigningProfileResponse {
         let name = try Validate.profileName(profileName)
         return response(try await profile(name, owner: profileOwner, caller: caller, action: "signer:GetSigningProfile"))
     }
@@ -190,7 +190,7 @@ public actor SignerService {
         try await store.saveProfile(profile)
     }
 
-    public func listSigningProfiles(_ caller: Caller, includeCanceled: Bool, maxResults: Int?, nextToken: String?, platformId: String?,
+    public nonisolated func listSigningProfiles(_ caller: Caller, includeCanceled: Bool, maxResults: Int?, nextToken: String?, platformId: String?,
                                     statuses: [String]) async throws -> ListSigningProfilesResponse {
         let size = try Validate.maxResults(maxResults)
         var wanted: Set<SigningProfileStatus> = []
@@ -352,7 +352,7 @@ public actor SignerService {
         }
     }
 
-    func visibleJob(_ jobId: String, caller: Caller) async throws -> JobRecord {
+    nonisolated func visibleJob(_ jobId: String, caller: Caller) async throws -> JobRecord {
         guard !jobId.isEmpty else { throw SignerError.validation("1 validation error detected: Value '' at 'jobId' failed to satisfy constraint: Member must have length greater than or equal to 1") }
         guard let job = try await store.job(id: jobId), job.owner == caller.account || job.invoker == caller.account else {
             throw SignerError.notFound("The specified job \(jobId) does not exist.")
@@ -360,7 +360,7 @@ public actor SignerService {
         return job
     }
 
-    public func describeSigningJob(_ caller: Caller, jobId: String) async throws -> DescribeSigningJobResponse {
+    public nonisolated func describeSigningJob(_ caller: Caller, jobId: String) async throws -> DescribeSigningJobResponse {
         let job = try await visibleJob(jobId, caller: caller)
         return DescribeSigningJobResponse(
             jobId: job.jobId, source: job.source.map { Source(s3: $0) }, signingMaterial: job.signingMaterial ?? SigningMaterial(certificateArn: nil),
@@ -392,7 +392,7 @@ public actor SignerService {
         }
     }
 
-    public func listSigningJobs(_ caller: Caller, filter: JobFilter, maxResults: Int?, nextToken: String?) async throws -> ListSigningJobsResponse {
+    public nonisolated func listSigningJobs(_ caller: Caller, filter: JobFilter, maxResults: Int?, nextToken: String?) async throws -> ListSigningJobsResponse {
         let size = try Validate.maxResults(maxResults)
         let status = try filter.status.map { raw throws(SignerError) in try Validate.member(raw, "status", as: SigningStatus.self) }
         if let invoker = filter.jobInvoker { try Validate.accountId(invoker, "jobInvoker") }
@@ -477,7 +477,7 @@ public actor SignerService {
         return SignPayloadResponse(jobId: job.jobId, jobOwner: job.owner, metadata: metadata, signature: Data(envelope))
     }
 
-    public func getRevocationStatus(_ caller: Caller, signatureTimestamp: Date?, platformId: String?, profileVersionArn: String?,
+    public nonisolated func getRevocationStatus(_ caller: Caller, signatureTimestamp: Date?, platformId: String?, profileVersionArn: String?,
                                     jobArn: String?, certificateHashes: [String]) async throws -> GetRevocationStatusResponse {
         let time = try Validate.required(signatureTimestamp, "signatureTimestamp")
         _ = try Validate.required(platformId, "platformId")
@@ -565,7 +565,7 @@ public actor SignerService {
         return resource.count == 2 && resource[0] == "role" && !resource[1].isEmpty
     }
 
-    public func listProfilePermissions(_ caller: Caller, profileName: String, nextToken: String?) async throws -> ListProfilePermissionsResponse {
+    public nonisolated func listProfilePermissions(_ caller: Caller, profileName: String, nextToken: String?) async throws -> ListProfilePermissionsResponse {
         let name = try Validate.profileName(profileName)
         guard let profile = try await store.profile(account: caller.account, name: name) else {
             throw SignerError.notFound("Signing Profile with name \(name) does not exist.")
@@ -603,7 +603,7 @@ public actor SignerService {
     // MARK: - Tags
 
     /// The caller's profile named by a profile ARN; malformed → BadRequestException, missing → NotFoundException.
-    func taggedProfile(_ arn: String, caller: Caller) async throws -> ProfileRecord {
+    nonisolated func taggedProfile(_ arn: String, caller: Caller) async throws -> ProfileRecord {
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).map(String.init)
         let path = parts.count == 6 ? parts[5].split(separator: "/", omittingEmptySubsequences: false).map(String.init) : []
         guard parts.count == 6, parts[0] == "arn", parts[2] == "signer", path.count == 3, path[0].isEmpty, path[1] == "signing-profiles",
@@ -636,7 +636,7 @@ public actor SignerService {
         try await store.saveProfile(profile)
     }
 
-    public func listTagsForResource(_ caller: Caller, resourceArn: String) async throws -> ListTagsForResourceResponse {
+    public nonisolated func listTagsForResource(_ caller: Caller, resourceArn: String) async throws -> ListTagsForResourceResponse {
         ListTagsForResourceResponse(tags: try await taggedProfile(resourceArn, caller: caller).tags)
     }
 }

@@ -1,3 +1,4 @@
+import CodeSigning
 import Crypto
 import Foundation
 
@@ -62,9 +63,31 @@ public struct SigV4Verifier: Sendable {
     }
 
     let credentials: [String: Credential]
+    private let signingKeys = SigningKeyCache()
 
     public init(credentials: [Credential]) {
         self.credentials = Dictionary(credentials.map { ($0.accessKeyId, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The derived signing key (four HMACs from the secret) depends only on the secret, the day, the region and the
+    /// service, so it is kept, as AWS's SigV4 documentation suggests, instead of being derived for every request.
+    final class SigningKeyCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var keys: [String: SymmetricKey] = [:]
+
+        func key(secret: String, date: String, region: String, service: String) -> SymmetricKey {
+            let name = "\(secret)\u{0}\(date)\u{0}\(region)\u{0}\(service)"
+            if let key = lock.withLock({ keys[name] }) { return key }
+            var key = SymmetricKey(data: Array(("AWS4" + secret).utf8))
+            for part in [date, region, service, "aws4_request"] {
+                key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
+            }
+            lock.withLock {
+                if keys.count > 1024 { keys.removeAll() }
+                keys[name] = key
+            }
+            return key
+        }
     }
 
     /// Reads the authorization parts without checking them (the service decides how much body to accept).
@@ -73,13 +96,14 @@ public struct SigV4Verifier: Sendable {
             guard header.hasPrefix("AWS4-HMAC-SHA256 ") else {
                 throw Failure(kind: .malformed, message: "Only AWS4-HMAC-SHA256 (Signature Version 4) is supported")
             }
-            var fields: [String: String] = [:]
-            for part in header.dropFirst("AWS4-HMAC-SHA256 ".count).split(separator: ",") {
-                let trimmed = part.trimmingCharacters(in: .whitespaces)
+            var fields: [Substring: Substring] = [:]
+            for part in header.utf8.dropFirst("AWS4-HMAC-SHA256 ".utf8.count).split(separator: UInt8(ascii: ",")) {
+                let trimmed = Substring(part).drop { $0 == " " }
                 guard let equals = trimmed.firstIndex(of: "=") else { continue }
-                fields[String(trimmed[..<equals])] = String(trimmed[trimmed.index(after: equals)...])
+                fields[trimmed[..<equals]] = trimmed[trimmed.index(after: equals)...]
             }
-            guard let credential = fields["Credential"], let signedHeaders = fields["SignedHeaders"], let signature = fields["Signature"] else {
+            guard let credential = fields["Credential"].map(String.init), let signedHeaders = fields["SignedHeaders"].map(String.init),
+                  let signature = fields["Signature"].map(String.init) else {
                 throw Failure(kind: .malformed, message: "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature'")
             }
             guard let timestamp = request.header("x-amz-date") ?? request.header("date") else {
@@ -110,13 +134,21 @@ public struct SigV4Verifier: Sendable {
             throw Failure(kind: .malformed, message: "Credential should be scoped correctly: <key>/<yyyymmdd>/<region>/<service>/aws4_request (got '\(credential)')")
         }
         return Authorization(accessKeyId: scope[0], date: scope[1], region: scope[2], service: scope[3],
-                             signedHeaders: signedHeaders.split(separator: ";").map { String($0).lowercased() },
-                             signature: signature.lowercased(), timestamp: timestamp, presigned: presigned, expires: expires)
+                             signedHeaders: signedHeaders.split(separator: ";").map { Self.asciiLowercased($0) },
+                             signature: Self.asciiLowercased(signature[...]), timestamp: timestamp, presigned: presigned, expires: expires)
+    }
+
+    static func asciiLowercased(_ text: Substring) -> String {
+        String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 
     /// Checks the signature, the key and the clock. `region` is the server's; a request scoped elsewhere is refused.
     public func verify(_ request: Request, now: Date, region: String) throws(Failure) -> Identity {
-        let auth = try Self.authorization(of: request)
+        try verify(request, authorization: try Self.authorization(of: request), now: now, region: region)
+    }
+
+    /// `verify` with the authorization already read (the server reads it first to choose the body limit).
+    public func verify(_ request: Request, authorization auth: Authorization, now: Date, region: String) throws(Failure) -> Identity {
         guard let credential = credentials[auth.accessKeyId] else {
             throw Failure(kind: .unknownKey, message: "The security token included in the request is invalid: unknown access key \(auth.accessKeyId)")
         }
@@ -145,7 +177,7 @@ public struct SigV4Verifier: Sendable {
             throw Failure(kind: .badSignature, message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
         }
         if !auth.presigned, let declared = request.header("x-amz-content-sha256"), declared.count == 64 {
-            let actual = SHA256.hash(data: request.body).hex
+            let actual = SHA256.hash(data: request.body).hexString
             guard declared.lowercased() == actual else {
                 throw Failure(kind: .badSignature, message: "The provided 'x-amz-content-sha256' header does not match what was computed.")
             }
@@ -157,12 +189,9 @@ public struct SigV4Verifier: Sendable {
     public func signature(for request: Request, auth: Authorization, secret: String) -> String {
         let canonical = Self.canonicalRequest(request, auth: auth)
         let scope = "\(auth.date)/\(auth.region)/\(auth.service)/aws4_request"
-        let stringToSign = "AWS4-HMAC-SHA256\n\(auth.timestamp)\n\(scope)\n\(SHA256.hash(data: Array(canonical.utf8)).hex)"
-        var key = SymmetricKey(data: Array(("AWS4" + secret).utf8))
-        for part in [auth.date, auth.region, auth.service, "aws4_request"] {
-            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
-        }
-        return Data(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key)).hex
+        let stringToSign = "AWS4-HMAC-SHA256\n\(auth.timestamp)\n\(scope)\n\(SHA256.hash(data: Array(canonical.utf8)).hexString)"
+        let key = signingKeys.key(secret: secret, date: auth.date, region: auth.region, service: auth.service)
+        return Data(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key)).hexString
     }
 
     static func canonicalRequest(_ request: Request, auth: Authorization) -> String {
@@ -188,7 +217,7 @@ public struct SigV4Verifier: Sendable {
         } else if let declared = request.header("x-amz-content-sha256") {
             payload = declared
         } else {
-            payload = SHA256.hash(data: request.body).hex
+            payload = SHA256.hash(data: request.body).hexString
         }
         return [request.method.uppercased(), path, query, headers + "\n", auth.signedHeaders.joined(separator: ";"), payload].joined(separator: "\n")
     }
@@ -249,21 +278,28 @@ public struct SigV4Verifier: Sendable {
         return result
     }
 
+    /// `20240102T030405Z` → the date (UTC), without a calendar: days from civil (H. Hinnant's algorithm).
     static func parseTimestamp(_ text: String) -> Date? {
-        guard text.count == 16, text.utf8.dropFirst(8).first == UInt8(ascii: "T"), text.hasSuffix("Z") else { return nil }
-        let digits = text.filter(\.isNumber)
-        guard digits.count == 14 else { return nil }
-        let numbers = [0..<4, 4..<6, 6..<8, 8..<10, 10..<12, 12..<14].map { range -> Int in
-            let start = digits.index(digits.startIndex, offsetBy: range.lowerBound)
-            let end = digits.index(digits.startIndex, offsetBy: range.upperBound)
-            return Int(digits[start..<end]) ?? -1
+        let bytes = Array(text.utf8)
+        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard byte >= 0x30, byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
         }
-        var components = DateComponents()
-        (components.year, components.month, components.day, components.hour, components.minute, components.second) =
-            (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4], numbers[5])
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        return calendar.date(from: components)
+        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8), let hour = number(9..<11),
+              let minute = number(11..<13), let second = number(13..<15),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3600 + minute * 60 + second))
     }
 
     static func formatTimestamp(_ date: Date) -> String {
@@ -283,11 +319,3 @@ public struct SigV4Verifier: Sendable {
     }
 }
 
-extension Sequence where Element == UInt8 {
-    /// Lower-case hex.
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
-}
-
-extension SHA256.Digest {
-    var hex: String { Array(self).hex }
-}

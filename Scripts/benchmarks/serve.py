@@ -1,0 +1,145 @@
+"""Scripts/bench serve: throughput and latency of `otarig serve` beside moto_server (PyPI moto[server]) on this machine.
+
+Reads (GetSigningProfile, ListSigningPlatforms): each server gets the same SigV4-signed request, replayed by wrk with
+1 and 16 connections for a few seconds (a signature stays valid for 15 minutes, and moto does not check it).
+Jobs (StartSigningJob → Succeeded, 1 MiB image): a boto3 client starts a job and polls DescribeSigningJob until it
+succeeds, 1 and 16 at a time; moto has no StartSigningJob, so this is otarig alone against the 50 ms p99 target.
+Ratios are otarig / moto throughput; nothing here asserts.
+"""
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import boto3
+import botocore.session
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "Tests" / "peer"))
+from signer_server import SignerServer  # noqa: E402
+
+DURATION = os.environ.get("BENCH_DURATION", "5s")
+JOBS = int(os.environ.get("BENCH_JOBS", "200"))
+ONLY = os.environ.get("BENCH_ONLY", "")  # "reads" or "jobs" to run one half
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def signed_headers(endpoint, path, access_key, secret):
+    request = AWSRequest(method="GET", url=endpoint + path)
+    SigV4Auth(Credentials(access_key, secret), "signer", "us-east-1").add_auth(request)
+    return {k: v for k, v in request.headers.items()}
+
+
+def wrk(endpoint, path, headers, connections):
+    threads = 1 if connections == 1 else 2
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}", "--latency"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run(args + [endpoint + path], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"{endpoint}{path} answered {non2xx.group(1)} non-2xx responses under load:\n{out}")
+
+    def latency(label):
+        match = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out)
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else (value * 1000 if unit == "s" else value)
+    return rps, latency("50"), latency("99")
+
+
+def main():
+    if shutil.which("wrk") is None or shutil.which("moto_server") is None:
+        raise SystemExit("bench serve needs wrk and moto_server: run Scripts/bootstrap (and pip install 'moto[server]')")
+    print("building otarig (release)…", file=sys.stderr)
+    build = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--scratch-path", str(ROOT / ".build-release")]
+    subprocess.run(build + ["--product", "otarig"], cwd=ROOT, check=True, capture_output=True)
+    otarig = Path(subprocess.run(build + ["--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()) / "otarig"
+
+    with tempfile.TemporaryDirectory(prefix="otarig-bench-serve-") as tmp:
+        tmp = Path(tmp)
+        server = SignerServer(otarig, tmp, extra_args=["--log-level", "warning"]).start()
+        moto_port = free_port()
+        moto = subprocess.Popen(["moto_server", "-p", str(moto_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            moto_endpoint = f"http://127.0.0.1:{moto_port}"
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", moto_port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            moto_signer = boto3.client("signer", endpoint_url=moto_endpoint, region_name="us-east-1",
+                                       aws_access_key_id="testing", aws_secret_access_key="testing")
+            moto_signer.put_signing_profile(profileName="bench_profile", platformId="AWSLambda-SHA384-ECDSA")
+            signer = server.client("signer")
+            signer.put_signing_profile(profileName="bench_profile", platformId="AWSLambda-SHA384-ECDSA")
+
+            print(f"reads: wrk replaying one signed request for {DURATION} (throughput, p50, p99)")
+            print(f"{'operation':22} {'conns':>5} {'otarig req/s':>13} {'p50 ms':>7} {'p99 ms':>7} {'moto req/s':>11} {'p99 ms':>7} {'ratio':>7}")
+            for operation, path in [] if ONLY == "jobs" else [("GetSigningProfile", "/signing-profiles/bench_profile"), ("ListSigningPlatforms", "/signing-platforms")]:
+                ours_headers = signed_headers(server.endpoint, path, "AKIAALICEEXAMPLE0001", "alice/secret/EXAMPLEKEY+0000000000000")
+                moto_headers = signed_headers(moto_endpoint, path, "testing", "testing")
+                for connections in (1, 16):
+                    ours = wrk(server.endpoint, path, ours_headers, connections)
+                    theirs = wrk(moto_endpoint, path, moto_headers, connections)
+                    print(f"{operation:22} {connections:5} {ours[0]:13.0f} {ours[1]:7.2f} {ours[2]:7.2f} {theirs[0]:11.0f} {theirs[2]:7.2f} {ours[0] / theirs[0]:6.1f}x")
+
+            s3 = server.client("s3")
+            s3.create_bucket(Bucket="bench-fw")
+            s3.put_bucket_versioning(Bucket="bench-fw", VersioningConfiguration={"Status": "Enabled"})
+            version = s3.put_object(Bucket="bench-fw", Key="app.bin", Body=os.urandom(1 << 20))["VersionId"]
+            cert, key = tmp / "c.pem", tmp / "k.pem"
+            subprocess.run([str(otarig), "cert", "create", "--platform", "AmazonFreeRTOS-Default", "--cert-out", cert, "--key-out", key],
+                           check=True, capture_output=True)
+            arn = server.client("acm").import_certificate(Certificate=cert.read_bytes(), PrivateKey=key.read_bytes())["CertificateArn"]
+            signer.put_signing_profile(profileName="bench_esp32", platformId="AmazonFreeRTOS-Default", signingMaterial={"certificateArn": arn})
+            request = dict(source={"s3": {"bucketName": "bench-fw", "key": "app.bin", "version": version}},
+                           destination={"s3": {"bucketName": "bench-fw", "prefix": "signed/"}}, profileName="bench_esp32")
+            local = threading.local()
+
+            def one_job(_):
+                if not hasattr(local, "client"):
+                    local.client = server.client("signer")
+                started = time.perf_counter()
+                job_id = local.client.start_signing_job(**request)["jobId"]
+                while local.client.describe_signing_job(jobId=job_id)["status"] == "InProgress":
+                    time.sleep(0.001)
+                return (time.perf_counter() - started) * 1000
+
+            if ONLY == "reads":
+                return
+            print(f"\njobs: StartSigningJob → DescribeSigningJob until Succeeded, 1 MiB image, {JOBS} jobs (boto3 client latency included)")
+            print(f"{'clients':>7} {'jobs/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
+            for clients in (1, 16):
+                began = time.perf_counter()
+                with ThreadPoolExecutor(max_workers=clients) as pool:
+                    latencies = sorted(pool.map(one_job, range(JOBS)))
+                elapsed = time.perf_counter() - began
+                p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+                print(f"{clients:7} {JOBS / elapsed:8.1f} {statistics.median(latencies):7.1f} {p99:7.1f}")
+        finally:
+            moto.terminate()
+            moto.wait(timeout=30)
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
