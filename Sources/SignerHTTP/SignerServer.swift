@@ -94,6 +94,21 @@ public struct OtarigResponder: HTTPResponder {
             return Outcome(response: response, service: "health", operation: "Health")
         }
 
+        if SigV2Query.applies(to: rawQuery) {
+            do {
+                let credential = try SigV2Query.verify(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery,
+                                                       credentials: verifier.credentials, now: now())
+                let caller = Caller(account: credential.account, principal: credential.principal)
+                let wire = WireRequest(method: request.method, rawPath: rawPath, segments: WireRequest.segments(of: rawPath),
+                                       query: SigV4Verifier.queryPairs(rawQuery), headers: request.headerFields, body: Data(), caller: caller,
+                                       requestId: requestId)
+                return await s3Outcome(wire, head: request.method == .head, requestId: requestId)
+            } catch {
+                return Outcome(response: S3ErrorMapping.response(S3ErrorMapping.authError(error), requestId: requestId, head: request.method == .head),
+                               service: "s3", operation: "Unauthenticated", error: error.message)
+            }
+        }
+
         // The scope names the service, which decides the body limit and the error format.
         let authorization: SigV4Verifier.Authorization
         do {
@@ -143,15 +158,7 @@ public struct OtarigResponder: HTTPResponder {
                 return internalError(error, service: service, operation: operation, requestId: requestId, head: false)
             }
         case "s3":
-            let operation = S3Routes.operation(wire)
-            do {
-                return Outcome(response: try await s3.handle(wire), service: service, operation: operation, account: caller.account)
-            } catch let error as S3Error {
-                return Outcome(response: S3ErrorMapping.response(error, requestId: requestId, head: request.method == .head), service: service,
-                               operation: operation, account: caller.account, error: error.description)
-            } catch {
-                return internalError(error, service: service, operation: operation, requestId: requestId, head: request.method == .head)
-            }
+            return await s3Outcome(wire, head: request.method == .head, requestId: requestId)
         case "acm":
             let operation = ACMRoutes.operation(wire) ?? "Unknown"
             do {
@@ -164,6 +171,18 @@ public struct OtarigResponder: HTTPResponder {
         default:
             let error = SignerError.validation("This server speaks signer, s3 and acm; the request was signed for '\(service)'")
             return Outcome(response: SignerErrorMapping.response(error), service: service, operation: "Unknown", account: caller.account, error: error.message)
+        }
+    }
+
+    private func s3Outcome(_ wire: WireRequest, head: Bool, requestId: String) async -> Outcome {
+        let operation = S3Routes.operation(wire)
+        do {
+            return Outcome(response: try await s3.handle(wire), service: "s3", operation: operation, account: wire.caller.account)
+        } catch let error as S3Error {
+            return Outcome(response: S3ErrorMapping.response(error, requestId: requestId, head: head), service: "s3",
+                           operation: operation, account: wire.caller.account, error: error.description)
+        } catch {
+            return internalError(error, service: "s3", operation: operation, requestId: requestId, head: head)
         }
     }
 

@@ -89,15 +89,8 @@ public final class SQLiteSignerStore: SignerStore {
         }
     }
 
-    /// A synchronous read on the calling thread (for point reads by key).
-    private func readInPlace<T>(_ body: (Database) throws -> T) throws -> T {
-        try database.pool.read(body)
-    }
-
     public func profile(account: String, name: String) async throws -> ProfileRecord? {
-        // A point read by primary key takes microseconds in WAL mode: reading in place saves the hops to GRDB's
-        // reader queue and back, which were most of GetSigningProfile's time.
-        let data = try readInPlace { db in
+        let data = try await database.pool.read { db in
             try Data.fetchOne(db, sql: "SELECT record FROM profile WHERE account = ? AND name = ?", arguments: [account, name])
         }
         return try data.map { try Self.decoder.decode(ProfileRecord.self, from: $0) }
@@ -133,7 +126,7 @@ public final class SQLiteSignerStore: SignerStore {
     }
 
     public func job(id: String) async throws -> JobRecord? {
-        let data = try readInPlace { db in
+        let data = try await database.pool.read { db in
             try Data.fetchOne(db, sql: "SELECT record FROM job WHERE jobId = ?", arguments: [id])
         }
         return try data.map { try Self.decoder.decode(JobRecord.self, from: $0) }

@@ -99,11 +99,11 @@ class SignerServer:
             raise AssertionError(f"aws {' '.join(map(str, args))} exited {result.returncode}\n{result.stderr}")
         return result
 
-    def client(self, service, profile="alice"):
+    def client(self, service, profile="alice", config=None):
         core = botocore.session.Session()
         core.set_config_variable("credentials_file", str(self.credentials))
         core.set_config_variable("config_file", os.devnull)
         core.set_config_variable("profile", profile)
         session = boto3.Session(botocore_session=core, region_name=REGION)
-        return session.client(service, endpoint_url=self.endpoint,
-                              config=Config(inject_host_prefix=False, retries={"max_attempts": 1, "mode": "standard"}))
+        defaults = Config(inject_host_prefix=False, retries={"max_attempts": 1, "mode": "standard"})
+        return session.client(service, endpoint_url=self.endpoint, config=defaults.merge(config) if config else defaults)

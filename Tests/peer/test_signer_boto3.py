@@ -252,3 +252,25 @@ def test_sigv4_refuses_wrong_secret_stale_date_and_other_accounts(run, signer_se
     bob = signer_server.client("signer", profile="bob")
     assert bob.list_signing_profiles()["profiles"] == []
     expect_error(lambda: bob.get_signing_profile(profileName="lambda_p"), "ResourceNotFoundException")
+
+
+def test_presigned_urls_work_for_s3_get_object(signer_server):
+    """Query-string signatures, SigV4 and the older form botocore still uses for S3 presigning by default, fetched
+    by a plain HTTP client; a changed signature is refused."""
+    import urllib.error
+    import urllib.request
+    from botocore.config import Config
+    s3 = signer_server.client("s3")
+    s3.create_bucket(Bucket="presign-test")
+    body = os.urandom(4096)
+    s3.put_object(Bucket="presign-test", Key="dir/fw image.bin", Body=body)
+    sigv4 = signer_server.client("s3", config=Config(signature_version="s3v4"))
+    for client, marker in [(sigv4, "X-Amz-Signature="), (s3, "Signature=")]:
+        url = client.generate_presigned_url("get_object", Params={"Bucket": "presign-test", "Key": "dir/fw image.bin"}, ExpiresIn=60)
+        assert marker in url, url
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.read() == body
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url.replace(marker, marker + "A"), timeout=30)
+        assert refused.value.code == 403
+

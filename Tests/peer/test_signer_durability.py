@@ -63,20 +63,24 @@ def test_kill_9_during_a_burst_loses_no_acknowledged_job(run, otarig_bin, tmp_pa
     server = SignerServer(otarig_bin, tmp_path).start()
     version, _ = prepare(server, run, payload_size=512 * 1024)
     acknowledged = []
+    failures = []
     lock = threading.Lock()
     stop = threading.Event()
 
-    def burst():
-        signer = server.client("signer")
+    def burst(signer):
         while not stop.is_set():
             try:
                 job_id = signer.start_signing_job(**job_request(version))["jobId"]
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+            except Exception as error:  # after the kill every call fails; before it, any failure is reported below
+                with lock:
+                    failures.append(error)
                 return
             with lock:
                 acknowledged.append(job_id)
 
-    threads = [threading.Thread(target=burst) for _ in range(4)]
+    # botocore sessions are not safe to share while creating clients: make them before the threads start.
+    clients = [server.client("signer") for _ in range(4)]
+    threads = [threading.Thread(target=burst, args=(client,)) for client in clients]
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + 30
@@ -86,7 +90,7 @@ def test_kill_9_during_a_burst_loses_no_acknowledged_job(run, otarig_bin, tmp_pa
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
-    assert len(acknowledged) >= 40, f"only {len(acknowledged)} jobs were acknowledged before the kill"
+    assert len(acknowledged) >= 40, f"only {len(acknowledged)} jobs were acknowledged before the kill; failures: {failures[:4]}"
 
     server.start()
     resumed = "".join(line for line in server.startup_lines if "in progress" in line).strip() or "no job was in progress"
