@@ -1,19 +1,6 @@
 import Foundation
 import SignerAPI
 
-/// Where a detached signed object's payload lives: `payloadLocation.s3`.
-public struct S3ObjectLocation: Sendable, Equatable, Codable {
-    public var bucketName: String
-    public var key: String
-    public var version: String
-
-    public init(bucketName: String, key: String, version: String) {
-        self.bucketName = bucketName
-        self.key = key
-        self.version = version
-    }
-}
-
 /// The signed object a signing job writes to the destination bucket, byte for byte as AWS Signer writes it
 /// (`shared/reference/aws-signer.md` §5.2–5.3):
 ///
@@ -24,7 +11,7 @@ public struct S3ObjectLocation: Sendable, Equatable, Codable {
 public struct SignedObjectDocument: Sendable, Equatable {
     public enum Payload: Sendable, Equatable {
         case embedded(Data)
-        case detached(S3ObjectLocation)
+        case detached(S3Source)
     }
 
     public var rawPayloadSize: Int
@@ -85,7 +72,7 @@ public struct SignedObjectDocument: Sendable, Equatable {
     public static let embeddedTail: [UInt8] = Array("\"}".utf8)
 
     private struct Wire: Decodable {
-        struct Location: Decodable { var s3: S3ObjectLocation }
+        struct Location: Decodable { var s3: S3Source }
         var rawPayloadSize: Int
         var signature: String
         var signatureAlgorithm: String
@@ -130,7 +117,7 @@ extension SigningPlan {
     public func sign(
         _ payload: Data,
         with key: SigningKey,
-        payloadLocation: S3ObjectLocation? = nil
+        payloadLocation: S3Source? = nil
     ) throws(CodeSigningError) -> SignedObjectDocument {
         try check(key: key)
         try check(payloadSize: payload.count)

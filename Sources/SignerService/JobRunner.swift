@@ -74,7 +74,7 @@ struct JobRunner: Sendable {
         }
         let (_, payload) = try await objects.get(bucket: source.bucketName, key: source.key, versionId: source.version)
         let plan = try SigningPlan.resolve(platform: platform, overrides: job.overrides, key: key)
-        let location = S3ObjectLocation(bucketName: source.bucketName, key: source.key, version: source.version)
+        let location = S3Source(bucketName: source.bucketName, key: source.key, version: source.version)
         let document = try plan.sign(payload, with: key, payloadLocation: location)
         let objectKey = (job.destination?.prefix ?? "") + job.jobId
         _ = try await objects.put(bucket: bucket, key: objectKey, data: document.encoded(), contentType: "application/json", now: now())

@@ -137,7 +137,8 @@ public final class DirectoryKeyStore: KeyStore {
         return decoder
     }()
 
-    /// Creates `url` with `mode` from the first byte (O_EXCL, so nothing is overwritten) and syncs it.
+    /// Creates `url` with `mode` from the first byte (O_EXCL, so nothing is overwritten) and syncs it: the one
+    /// durable write of the stores (keys, object data).
     static func write(_ data: Data, to url: URL, mode: mode_t) throws {
         let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw StoreError("cannot create \(url.path): \(String(cString: strerror(errno)))") }
@@ -154,7 +155,7 @@ public final class DirectoryKeyStore: KeyStore {
                 offset += n
             }
         }
-        _ = fsync(fd)
+        guard fsync(fd) == 0 else { throw StoreError("cannot sync \(url.path): \(String(cString: strerror(errno)))") }
     }
 }
 

@@ -134,7 +134,7 @@ public final class DiskObjectStore: ObjectStore {
     public func put(bucket: String, key: String, data: Data, contentType: String?, now: Date) async throws -> ObjectVersion {
         guard let info = try await self.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
         let file = UUID().uuidString.lowercased()
-        try Self.writeDurably(data, to: directory.appendingPathComponent(file))
+        try DirectoryKeyStore.write(data, to: directory.appendingPathComponent(file), mode: 0o644)
         let etag = Insecure.MD5.hash(data: data).hexString
         let versionId = info.versioning == .enabled ? Self.newVersionId() : "null"
         let replaced: String? = try await database.pool.write { db in
@@ -255,27 +255,4 @@ public final class DiskObjectStore: ObjectStore {
         return ObjectVersion(bucket: bucket, key: key, versionId: markerId, size: 0, etag: "", lastModified: now, contentType: nil,
                              isDeleteMarker: true, isLatest: true)
     }
-
-    static func writeDurably(_ data: Data, to url: URL) throws {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError("cannot create \(url.path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        try data.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, base + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw StoreError("cannot write \(url.path): \(String(cString: strerror(errno)))")
-                }
-                offset += n
-            }
-        }
-        guard fsync(fd) == 0 else { throw StoreError("cannot sync \(url.path): \(String(cString: strerror(errno)))") }
-    }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

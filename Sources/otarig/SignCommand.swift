@@ -203,7 +203,7 @@ struct SignCommand: ParsableCommand {
     }
 
     /// `s3://BUCKET/KEY?versionId=VERSION` → the location; every part is required.
-    static func parseS3URL(_ text: String) throws -> S3ObjectLocation {
+    static func parseS3URL(_ text: String) throws -> S3Source {
         let usage = "pass --payload-location as s3://BUCKET/KEY?versionId=VERSION"
         guard text.hasPrefix("s3://"), let components = URLComponents(string: text), let bucket = components.host, !bucket.isEmpty else {
             throw OtarigError("'\(text)' is not an S3 URL; \(usage)")
@@ -213,6 +213,6 @@ struct SignCommand: ParsableCommand {
         guard let version = components.queryItems?.first(where: { $0.name == "versionId" })?.value, !version.isEmpty else {
             throw OtarigError("'\(text)' names no version (signing jobs read a versioned object); \(usage)")
         }
-        return S3ObjectLocation(bucketName: bucket, key: key, version: version)
+        return S3Source(bucketName: bucket, key: key, version: version)
     }
 }

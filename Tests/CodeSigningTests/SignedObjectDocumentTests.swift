@@ -1,4 +1,5 @@
 import Foundation
+import SignerAPI
 import Testing
 @testable import CodeSigning
 
@@ -16,7 +17,7 @@ struct SignedObjectTests {
 
     @Test("writes JSONDetached with payloadLocation.s3 and escapes only what JSON needs")
     func detachedBytes() {
-        let location = S3ObjectLocation(bucketName: "fw-bucket", key: "builds/app \"v2\".bin", version: "3HL4kqtJ/lcpXroD")
+        let location = S3Source(bucketName: "fw-bucket", key: "builds/app \"v2\".bin", version: "3HL4kqtJ/lcpXroD")
         let object = SignedObjectDocument(rawPayloadSize: 1109376, signature: signature, signatureAlgorithm: "SHA256withECDSA", payload: .detached(location))
         let text = String(decoding: object.encoded(), as: UTF8.self)
         #expect(text == #"{"rawPayloadSize":1109376,"signature":"MAYCAQECAQI=","signatureAlgorithm":"SHA256withECDSA","payloadLocation":{"s3":{"bucketName":"fw-bucket","key":"builds/app \"v2\".bin","version":"3HL4kqtJ/lcpXroD"}}}"#)

@@ -28,7 +28,7 @@ struct SigningTests {
         let plan = try SigningPlan.resolve(platform: Fixture.platform(platformId), key: key)
         #expect(plan.algorithm == expected)
         let payload = Fixture.payload()
-        let location = S3ObjectLocation(bucketName: "fw", key: "app.bin", version: "v1")
+        let location = S3Source(bucketName: "fw", key: "app.bin", version: "v1")
         let signed = try plan.sign(payload, with: key, payloadLocation: location)
         #expect(signed.signatureAlgorithm == expected.rawValue)
         #expect(signed.rawPayloadSize == payload.count)
