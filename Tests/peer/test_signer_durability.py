@@ -102,3 +102,27 @@ def test_kill_9_during_a_burst_loses_no_acknowledged_job(run, otarig_bin, tmp_pa
         print(f"\nkill -9 after {len(acknowledged)} acknowledged jobs ({resumed}): all found and signed after restart")
     finally:
         server.stop()
+
+
+def test_sigterm_finishes_the_jobs_in_flight_before_exiting(run, otarig_bin, tmp_path):
+    """Graceful shutdown: a job running when SIGTERM arrives is finished by the same process, so the next start
+    finds nothing in progress."""
+    server = SignerServer(otarig_bin, tmp_path).start()
+    s3, signer = server.client("s3"), server.client("signer")
+    s3.create_bucket(Bucket="drain-fw")
+    s3.put_bucket_versioning(Bucket="drain-fw", VersioningConfiguration={"Status": "Enabled"})
+    version = s3.put_object(Bucket="drain-fw", Key="big.zip", Body=os.urandom(96 * 1024 * 1024))["VersionId"]
+    signer.put_signing_profile(profileName="lambda_drain", platformId="AWSLambda-SHA384-ECDSA")
+    job_id = signer.start_signing_job(source={"s3": {"bucketName": "drain-fw", "key": "big.zip", "version": version}},
+                                      destination={"s3": {"bucketName": "drain-fw"}}, profileName="lambda_drain")["jobId"]
+    server.stop()
+    log = server.log_text()
+    draining = log.find("finishing the signing jobs in flight")
+    finished = log.find(f"job={job_id}")
+    assert 0 <= draining < finished, f"the job was not in flight at SIGTERM, or was not finished after it:\n{log[-2000:]}"
+    server.start()
+    try:
+        assert not [line for line in server.startup_lines if "in progress" in line], server.startup_lines
+        assert server.client("signer").describe_signing_job(jobId=job_id)["status"] == "Succeeded"
+    finally:
+        server.stop()
