@@ -1,12 +1,14 @@
 /*
  * libFuzzer target over the parsers that see untrusted job documents: the JSON validator and search (with the
- * job-document model's keys), the base64 decoder and the number parser. Built with ASan and UBSan.
+ * job-document model's keys), the base64 decoder, the number parser and the whole job-document parse. Built with
+ * ASan and UBSan.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "hil_base64.h"
+#include "hil_jobdoc.h"
 #include "hil_json.h"
 #include "hil_number.h"
 
@@ -57,5 +59,16 @@ int LLVMFuzzerTestOneInput( const uint8_t * data,
 
     ( void ) HIL_Base64Decode( decoded, sizeof( decoded ), &decodedLen, data, size );
     ( void ) HIL_ParseUInt32( text, size, &number );
+
+    {
+        static HilJobDocument_t doc;
+
+        if( HIL_ParseJobDocument( text, size, NULL, &doc ) == HilJobParseErrNone )
+        {
+            ( void ) HIL_CheckProtocols( &doc );
+            ( void ) HIL_CheckSelfTestVersion( &doc, 0x01000001U );
+        }
+    }
+
     return 0;
 }

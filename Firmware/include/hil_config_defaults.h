@@ -26,4 +26,48 @@
     #define hilconfigULONG_BITS    32U
 #endif
 
+/* The job-document key holding the signature: OTA_JsonFileSignatureKey of the PAL ("sig-sha1-rsa" on CC3220SF). */
+#ifndef hilconfigSIGNATURE_KEY
+    #define hilconfigSIGNATURE_KEY    "sig-sha256-ecdsa"
+#endif
+
+/* Buffers the application hands the agent (the AFR demo's sizes), including the NUL. OTA_PROTOCOL_BUFFER_SIZE is 20. */
+#ifndef hilconfigPROTOCOLS_BUFFER_SIZE
+    #define hilconfigPROTOCOLS_BUFFER_SIZE    20U
+#endif
+#ifndef hilconfigSTREAM_NAME_BUFFER_SIZE
+    #define hilconfigSTREAM_NAME_BUFFER_SIZE    128U
+#endif
+#ifndef hilconfigFILE_PATH_BUFFER_SIZE
+    #define hilconfigFILE_PATH_BUFFER_SIZE    260U
+#endif
+#ifndef hilconfigCERT_FILE_BUFFER_SIZE
+    #define hilconfigCERT_FILE_BUFFER_SIZE    260U
+#endif
+#ifndef hilconfigURL_BUFFER_SIZE
+    #define hilconfigURL_BUFFER_SIZE    1500U
+#endif
+#ifndef hilconfigAUTH_SCHEME_BUFFER_SIZE
+    #define hilconfigAUTH_SCHEME_BUFFER_SIZE    128U
+#endif
+
+/* Block size (otaconfigLOG2_FILE_BLOCK_SIZE 12) and bitmap bytes (otaconfigMAX_BLOCK_BITMAP_SIZE 128): at most
+ * 1024 blocks, so 4 MiB, by default. */
+#ifndef hilconfigFILE_BLOCK_SIZE
+    #define hilconfigFILE_BLOCK_SIZE    4096U
+#endif
+#ifndef hilconfigMAX_BLOCK_BITMAP_SIZE
+    #define hilconfigMAX_BLOCK_BITMAP_SIZE    128U
+#endif
+
+/* otaconfigAllowDowngrade: 1 compiles the anti-rollback check out. */
+#ifndef hilconfigALLOW_DOWNGRADE
+    #define hilconfigALLOW_DOWNGRADE    0
+#endif
+
+/* configOTA_FIRMWARE_UPDATE_FILE_TYPE_ID: the fileType whose self test checks the version. */
+#ifndef hilconfigFIRMWARE_FILE_TYPE_ID
+    #define hilconfigFIRMWARE_FILE_TYPE_ID    0U
+#endif
+
 #endif /* HIL_CONFIG_DEFAULTS_H */
