@@ -3,46 +3,11 @@
  * (Tests/CodeSigningTests/Fixtures/freertos, with their provenance) and otarig's derived DER and certificate
  * variants (test/vectors/derived_divergence_vectors.json), which record what mbedTLS 2.28 answers.
  */
-#include <stdlib.h>
-
 #include "hil_crypto.h"
 #include "hil_json.h"
 #include "hil_test.h"
 
 #define FIXTURES    "../Tests/CodeSigningTests/Fixtures/freertos/"
-
-/* Reads a file and appends a NUL (counted in *pLen when `countNul`), as PEM certificates need for mbedTLS. */
-static uint8_t * readFile( const char * path, size_t * pLen, int countNul )
-{
-    FILE * file = fopen( path, "rb" );
-    uint8_t * data = NULL;
-    long size;
-
-    if( file == NULL )
-    {
-        fprintf( stderr, "  cannot open %s\n", path );
-        return NULL;
-    }
-
-    ( void ) fseek( file, 0, SEEK_END );
-    size = ftell( file );
-    ( void ) fseek( file, 0, SEEK_SET );
-    data = malloc( ( size_t ) size + 1U );
-
-    if( ( data != NULL ) && ( fread( data, 1, ( size_t ) size, file ) == ( size_t ) size ) )
-    {
-        data[ size ] = 0;
-        *pLen = ( size_t ) size + ( countNul ? 1U : 0U );
-    }
-    else
-    {
-        free( data );
-        data = NULL;
-    }
-
-    ( void ) fclose( file );
-    return data;
-}
 
 static size_t fromHex( const char * hex, size_t hexLen, uint8_t * out, size_t capacity )
 {
@@ -78,7 +43,7 @@ static size_t messageLen;
 static void test_HIL_VerifySignature_PalQualificationVectors( void )
 {
     size_t len = 0U;
-    char * doc = ( char * ) readFile( FIXTURES "ota_pal_signature_vectors.json", &len, 0 );
+    char * doc = ( char * ) hilReadFile( FIXTURES "ota_pal_signature_vectors.json", &len, 0 );
     const char * value;
     size_t valueLen;
     unsigned index;
@@ -114,7 +79,7 @@ static void test_HIL_VerifySignature_PalQualificationVectors( void )
         ( void ) snprintf( query, sizeof( query ), "vectors[%u].signer_cert_pem_file", index );
         CHECK( lookup( doc, len, query, &value, &valueLen ) );
         ( void ) snprintf( path, sizeof( path ), FIXTURES "%.*s", ( int ) valueLen, value );
-        certificate = readFile( path, &certificateLen, 1 );
+        certificate = hilReadFile( path, &certificateLen, 1 );
         CHECK( certificate != NULL );
 
         if( certificate == NULL )
@@ -147,9 +112,9 @@ static void test_HIL_VerifySignature_LaserPayloadRsaSha256( void )
     size_t payloadLen = 0U;
     size_t certificateLen = 0U;
     size_t docLen = 0U;
-    uint8_t * payload = readFile( FIXTURES "payload.bin", &payloadLen, 0 );
-    uint8_t * certificate = readFile( FIXTURES "pem/rsasigner.crt.pem", &certificateLen, 1 );
-    char * doc = ( char * ) readFile( FIXTURES "afr_agent_laser_rsa_sha256.json", &docLen, 0 );
+    uint8_t * payload = hilReadFile( FIXTURES "payload.bin", &payloadLen, 0 );
+    uint8_t * certificate = hilReadFile( FIXTURES "pem/rsasigner.crt.pem", &certificateLen, 1 );
+    char * doc = ( char * ) hilReadFile( FIXTURES "afr_agent_laser_rsa_sha256.json", &docLen, 0 );
     const char * hex;
     size_t hexLen;
     uint8_t signature[ 256 ];
@@ -176,35 +141,12 @@ static void test_HIL_VerifySignature_LaserPayloadRsaSha256( void )
     free( doc );
 }
 
-/* JSON string content (with \n escapes) → a NUL-terminated PEM. */
-static size_t unescapePem( const char * in, size_t len, uint8_t * out, size_t capacity )
-{
-    size_t i = 0U;
-    size_t o = 0U;
-
-    while( ( i < len ) && ( o + 1U < capacity ) )
-    {
-        if( ( in[ i ] == '\\' ) && ( i + 1U < len ) )
-        {
-            out[ o++ ] = ( in[ i + 1U ] == 'n' ) ? ( uint8_t ) '\n' : ( uint8_t ) in[ i + 1U ];
-            i += 2U;
-        }
-        else
-        {
-            out[ o++ ] = ( uint8_t ) in[ i++ ];
-        }
-    }
-
-    out[ o++ ] = 0U;
-    return o;
-}
-
 static void test_HIL_VerifySignature_MbedtlsDivergences( void )
 {
     size_t len = 0U;
     size_t certificateLen = 0U;
-    char * doc = ( char * ) readFile( "test/vectors/derived_divergence_vectors.json", &len, 0 );
-    uint8_t * certificate = readFile( FIXTURES "pem/ecdsa-sha256-signer.crt.pem", &certificateLen, 1 );
+    char * doc = ( char * ) hilReadFile( "test/vectors/derived_divergence_vectors.json", &len, 0 );
+    uint8_t * certificate = hilReadFile( FIXTURES "pem/ecdsa-sha256-signer.crt.pem", &certificateLen, 1 );
     const char * value;
     size_t valueLen;
     uint8_t digest[ 32 ];
@@ -275,7 +217,7 @@ static void test_HIL_VerifySignature_MbedtlsDivergences( void )
                 break;
             }
 
-            pemLen = unescapePem( value, valueLen, pem, sizeof( pem ) );
+            pemLen = hilUnescape( value, valueLen, ( char * ) pem, sizeof( pem ) ) + 1U; /* PEM counts its NUL */
             ( void ) snprintf( query, sizeof( query ), "B_certificate_variants.cases[%u].mbedtls", index );
             CHECK( lookup( doc, len, query, &value, &valueLen ) );
             expectPass = ( valueLen >= 4U ) && ( memcmp( value, "PASS", 4 ) == 0 );

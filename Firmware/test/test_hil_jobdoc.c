@@ -2,74 +2,11 @@
  * HIL_ParseJobDocument against the FreeRTOS OTA library's unit-test job documents (test/vectors, with their
  * provenance), read with the verifier's own JSON search, plus the agent quirks the reference documents.
  */
-#include <stdlib.h>
-
 #include "hil_jobdoc.h"
 #include "hil_json.h"
 #include "hil_test.h"
 
 #define RUNNING_VERSION    0x01000001U /* 1.0.1, as in the library's tests */
-
-static char * readFile( const char * path, size_t * pLen )
-{
-    FILE * file = fopen( path, "rb" );
-    char * text;
-    long size;
-
-    if( file == NULL )
-    {
-        return NULL;
-    }
-
-    ( void ) fseek( file, 0, SEEK_END );
-    size = ftell( file );
-    ( void ) fseek( file, 0, SEEK_SET );
-    text = malloc( ( size_t ) size + 1U );
-
-    if( ( text != NULL ) && ( fread( text, 1, ( size_t ) size, file ) == ( size_t ) size ) )
-    {
-        text[ size ] = '\0';
-        *pLen = ( size_t ) size;
-    }
-    else
-    {
-        free( text );
-        text = NULL;
-    }
-
-    ( void ) fclose( file );
-    return text;
-}
-
-/* JSON string content → bytes: the escapes the vector file uses (\" \\ \/ \n \r \t \uXXXX for ASCII). */
-static size_t unescape( const char * in, size_t len, char * out, size_t capacity )
-{
-    size_t i = 0U;
-    size_t o = 0U;
-
-    while( ( i < len ) && ( o + 1U < capacity ) )
-    {
-        char c = in[ i++ ];
-
-        if( ( c == '\\' ) && ( i < len ) )
-        {
-            char e = in[ i++ ];
-            c = ( e == 'n' ) ? '\n' : ( e == 'r' ) ? '\r' : ( e == 't' ) ? '\t' : e;
-
-            if( ( e == 'u' ) && ( i + 4U <= len ) )
-            {
-                char hex[ 5 ] = { in[ i ], in[ i + 1U ], in[ i + 2U ], in[ i + 3U ], 0 };
-                c = ( char ) strtol( hex, NULL, 16 );
-                i += 4U;
-            }
-        }
-
-        out[ o++ ] = c;
-    }
-
-    out[ o ] = '\0';
-    return o;
-}
 
 static int field( const char * text, size_t len, unsigned index, const char * name, char * out, size_t capacity )
 {
@@ -84,7 +21,7 @@ static int field( const char * text, size_t len, unsigned index, const char * na
         return 0;
     }
 
-    ( void ) unescape( value, valueLen, out, capacity );
+    ( void ) hilUnescape( value, valueLen, out, capacity );
     return 1;
 }
 
@@ -93,7 +30,7 @@ static HilJobDocument_t doc;
 static void test_HIL_ParseJobDocument_LibraryVectors( void )
 {
     size_t len = 0U;
-    char * text = readFile( "test/vectors/ota_job_documents.json", &len );
+    char * text = ( char * ) hilReadFile( "test/vectors/ota_job_documents.json", &len, 0 );
     static char json[ 8192 ];
     char name[ 128 ];
     char expected[ 64 ];

@@ -244,8 +244,6 @@ public actor SignerService {
 
     public func startSigningJob(_ caller: Caller, _ request: StartSigningJobRequest) async throws -> StartSigningJobResponse {
         let source = try Validate.required(try Validate.required(request.source, "source").s3, "source.s3")
-        let bucketName = try Validate.required(source.bucketName as String?, "source.s3.bucketName")
-        _ = bucketName
         let destination = try Validate.required(try Validate.required(request.destination, "destination").s3, "destination.s3")
         let destinationBucket = try Validate.required(destination.bucketName, "destination.s3.bucketName")
         let name = try Validate.profileName(request.profileName)

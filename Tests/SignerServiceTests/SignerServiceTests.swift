@@ -39,6 +39,12 @@ final class ServiceFixture: @unchecked Sendable {
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
+    /// A versioned bucket of alice's account.
+    func makeVersionedBucket(_ name: String) async throws {
+        try await objects.createBucket(name: name, owner: Self.alice.account, region: "us-east-1", now: clock.now)
+        try await objects.setVersioning(bucket: name, status: .enabled)
+    }
+
     /// An imported ECDSA P-256 certificate of alice's account.
     func importCertificate() throws -> (arn: String, certificate: CertificateFactory.Issued) {
         let key = try SigningKey.generate(.ecP256)
@@ -121,8 +127,7 @@ struct SignerServiceTests {
         let (arn, issued) = try fixture.importCertificate()
         _ = try await fixture.service.putSigningProfile(ServiceFixture.alice, profileName: "esp32", PutSigningProfileRequest(
             signingMaterial: SigningMaterial(certificateArn: arn), platformId: "AmazonFreeRTOS-Default"))
-        try await fixture.objects.createBucket(name: "fw-bucket", owner: ServiceFixture.alice.account, region: "us-east-1", now: fixture.clock.now)
-        try await fixture.objects.setVersioning(bucket: "fw-bucket", status: .enabled)
+        try await fixture.makeVersionedBucket("fw-bucket")
         let payload = Data((0..<3000).map { UInt8(truncatingIfNeeded: $0) })
         let version = try await fixture.objects.put(bucket: "fw-bucket", key: "app.bin", data: payload, contentType: nil, now: fixture.clock.now)
         // A job accepted before a crash: recorded InProgress, never run.
@@ -152,8 +157,7 @@ struct SignerServiceTests {
         let (arn, _) = try fixture.importCertificate()
         _ = try await fixture.service.putSigningProfile(ServiceFixture.alice, profileName: "esp32", PutSigningProfileRequest(
             signingMaterial: SigningMaterial(certificateArn: arn), platformId: "AmazonFreeRTOS-Default"))
-        try await fixture.objects.createBucket(name: "fw-bucket", owner: ServiceFixture.alice.account, region: "us-east-1", now: fixture.clock.now)
-        try await fixture.objects.setVersioning(bucket: "fw-bucket", status: .enabled)
+        try await fixture.makeVersionedBucket("fw-bucket")
         let started = try await fixture.service.startSigningJob(ServiceFixture.alice, StartSigningJobRequest(
             source: Source(s3: S3Source(bucketName: "fw-bucket", key: "missing.bin", version: "nope")),
             destination: Destination(s3: S3Destination(bucketName: "fw-bucket")), profileName: "esp32", clientRequestToken: "t"))
