@@ -1,16 +1,123 @@
 /*
  * libFuzzer target over the parsers that see untrusted job documents: the JSON validator and search (with the
- * job-document model's keys), the base64 decoder, the number parser and the whole job-document parse. Built with
- * ASan and UBSan.
+ * job-document model's keys), the base64 decoder, the number parser, the whole job-document parse, and the whole
+ * device run (HIL_OtaProcessJob with its log lines and status messages) against a small in-memory image and the
+ * PAL vectors' ECDSA certificate, so fuzzed signatures reach mbedtls_pk_verify. Built with ASan and UBSan.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hil_base64.h"
 #include "hil_jobdoc.h"
 #include "hil_json.h"
 #include "hil_number.h"
+#include "hil_ota.h"
+
+#define CERTIFICATE    "../Tests/CodeSigningTests/Fixtures/freertos/pem/ecdsa-sha256-signer.crt.pem"
+
+static uint8_t certificate[ 4096 ];
+static size_t certificateLength;
+static uint8_t image[ 5000 ];
+
+static int32_t readBlock( void * pContext, uint32_t offset, uint8_t * pBuffer, uint32_t length )
+{
+    ( void ) pContext;
+
+    if( offset >= sizeof( image ) )
+    {
+        return 0;
+    }
+
+    if( length > sizeof( image ) - offset )
+    {
+        length = ( uint32_t ) ( sizeof( image ) - offset );
+    }
+
+    memcpy( pBuffer, &image[ offset ], length );
+    return ( int32_t ) length;
+}
+
+static HilCertLookup_t findCertificate( void * pContext, const char * pCertFile, uint8_t * pBuffer, size_t capacity, size_t * pLength )
+{
+    ( void ) pContext;
+
+    if( ( strcmp( pCertFile, "missing" ) == 0 ) || ( certificateLength > capacity ) )
+    {
+        return HilCertNotFound;
+    }
+
+    memcpy( pBuffer, certificate, certificateLength );
+    *pLength = certificateLength;
+    return HilCertFound;
+}
+
+/* Touch every byte of every line and message: ASan reports anything formatted from outside the input. */
+static volatile uint8_t touched;
+
+static void touch( const char * p )
+{
+    while( *p != '\0' )
+    {
+        touched = ( uint8_t ) ( touched + ( uint8_t ) *p++ );
+    }
+}
+
+static void onLog( void * pContext, HilLogLevel_t level, const char * pLine )
+{
+    ( void ) pContext;
+    ( void ) level;
+    touch( pLine );
+}
+
+static void onStatus( void * pContext, const char * pJobId, const char * pJson )
+{
+    ( void ) pContext;
+    touch( pJobId );
+    touch( pJson );
+}
+
+static HilPalImageState_t platformState( void * pContext )
+{
+    ( void ) pContext;
+    return ( touched & 1U ) ? HilPalImageStatePendingCommit : HilPalImageStateValid;
+}
+
+static uint32_t running( void * pContext )
+{
+    ( void ) pContext;
+    return 0x01000001U;
+}
+
+int LLVMFuzzerInitialize( int * argc, char *** argv );
+
+int LLVMFuzzerInitialize( int * argc, char *** argv )
+{
+    FILE * file = fopen( CERTIFICATE, "rb" );
+    size_t i;
+
+    ( void ) argc;
+    ( void ) argv;
+
+    if( file == NULL )
+    {
+        fprintf( stderr, "fuzz_parsers: cannot open %s (run from Firmware/)\n", CERTIFICATE );
+        exit( 1 );
+    }
+
+    certificateLength = fread( certificate, 1U, sizeof( certificate ) - 1U, file );
+    ( void ) fclose( file );
+    certificate[ certificateLength++ ] = 0U;
+
+    for( i = 0U; i < sizeof( image ); i++ )
+    {
+        image[ i ] = ( uint8_t ) ( i * 31U );
+    }
+
+    return 0;
+}
 
 static const char * const keys[] =
 {
@@ -68,6 +175,21 @@ int LLVMFuzzerTestOneInput( const uint8_t * data,
             ( void ) HIL_CheckProtocols( &doc );
             ( void ) HIL_CheckSelfTestVersion( &doc, 0x01000001U );
         }
+    }
+
+    {
+        static HilOtaContext_t context;
+        static HilOtaResult_t result;
+        HilPal_t pal;
+
+        memset( &pal, 0, sizeof( pal ) );
+        pal.readBlock = readBlock;
+        pal.findCertificate = findCertificate;
+        pal.log = onLog;
+        pal.publishStatus = onStatus;
+        pal.getImageState = platformState;
+        pal.runningVersion = running;
+        ( void ) HIL_OtaProcessJob( &context, &pal, text, size, ( size & 1U ) ? "sig-sha1-rsa" : NULL, &result );
     }
 
     return 0;

@@ -70,4 +70,24 @@
     #define hilconfigFIRMWARE_FILE_TYPE_ID    0U
 #endif
 
+/* Largest certificate the PAL may hand the verifier (PEM with its NUL, or DER): a leaf with a short chain. */
+#ifndef hilconfigMAX_CERTIFICATE_SIZE
+    #define hilconfigMAX_CERTIFICATE_SIZE    8192U
+#endif
+
+/* Longest log line, including the NUL; longer lines are cut, as a device's log buffer cuts them. */
+#ifndef hilconfigLOG_LINE_SIZE
+    #define hilconfigLOG_LINE_SIZE    512U
+#endif
+
+/* Job-status message buffer (OTA_STATUS_MSG_MAX_SIZE is 128). */
+#ifndef hilconfigSTATUS_MESSAGE_SIZE
+    #define hilconfigSTATUS_MESSAGE_SIZE    128U
+#endif
+
+/* otaconfigOTA_UPDATE_STATUS_FREQUENCY: a "receive" status after the first block and every N blocks. */
+#ifndef hilconfigUPDATE_STATUS_FREQUENCY
+    #define hilconfigUPDATE_STATUS_FREQUENCY    64U
+#endif
+
 #endif /* HIL_CONFIG_DEFAULTS_H */

@@ -12,6 +12,7 @@
 
 #include "hil_base64.h"
 #include "hil_config_defaults.h"
+#include "hil_log.h"
 
 /* DocParseErr_t (ota_private.h). */
 typedef enum HilDocParseErr
@@ -51,6 +52,7 @@ typedef enum HilOtaErr
     HilOtaErrInvalidDataProtocol = 13,
     HilOtaErrDowngradeNotAllowed = 15,
     HilOtaErrSameFirmwareVersion = 16,
+    HilOtaErrImageStateMismatch = 17,
     HilOtaErrFileSizeOverflow = 23,
     HilOtaErrEmptyJobDocument = 24
 } HilOtaErr_t;
@@ -101,6 +103,14 @@ HilJobParseErr_t HIL_ParseJobDocument( const char * pJson,
                                        size_t len,
                                        const char * pSignatureKey,
                                        HilJobDocument_t * pDoc );
+
+/* The same, printing the agent's log lines for the parse ("Extracted parameter: ...", "Invalid JSON document: ...",
+ * "Failed to parse JSON document as AFR_OTA job: ...") through pLogger (may be NULL). */
+HilJobParseErr_t HIL_ParseJobDocumentLogged( const char * pJson,
+                                             size_t len,
+                                             const char * pSignatureKey,
+                                             HilJobDocument_t * pDoc,
+                                             HilLogger_t * pLogger );
 
 /* The data protocol check: the protocols text must contain "MQTT" or "HTTP" (ota_interface.c setDataInterface). */
 HilOtaErr_t HIL_CheckProtocols( const HilJobDocument_t * pDoc );

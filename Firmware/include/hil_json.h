@@ -17,7 +17,8 @@ typedef enum HilJsonStatus
     HilJsonSuccess = 0,
     HilJsonNullParameter,
     HilJsonBadParameter,       /* An empty or malformed query. */
-    HilJsonIllegalDocument,    /* Not valid JSON (or nested deeper than hilconfigJSON_MAX_DEPTH). */
+    HilJsonIllegalDocument,    /* Not valid JSON. */
+    HilJsonMaxDepthExceeded,   /* Nested deeper than hilconfigJSON_MAX_DEPTH. */
     HilJsonPartial,            /* Valid so far, but the buffer ended first. */
     HilJsonNotFound
 } HilJsonStatus_t;
@@ -35,6 +36,9 @@ typedef enum HilJsonType
 } HilJsonType_t;
 
 /* Whether buf[0, len) is one JSON value (any type) with only whitespace around it. */
+/* coreJSON's JSONStatus_t number for a status, as the agent logs it ("JSONStatus_t=%d"). */
+int HIL_JsonCoreStatus( HilJsonStatus_t status );
+
 HilJsonStatus_t HIL_JsonValidate( const char * pBuf,
                                   size_t len );
 

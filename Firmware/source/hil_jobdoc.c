@@ -57,25 +57,47 @@ static const Param_t model[ HilParamCount ] =
 /* clientToken and timestamp only: EMPTY_JOB_DOC_PARAMETER_BITMAP. */
 #define EMPTY_JOB_DOC_BITMAP    3U
 
-static HilDocParseErr_t copyString( char * pDest,
+/* Where the value ends for the agent's signature log line, which strncpy's 32 bytes from the value's start: it
+ * runs on past the value into the rest of the document, up to a NUL (here: also up to the document's end). */
+static size_t signaturePreviewLength( const char * pValue,
+                                      const char * pDocEnd )
+{
+    size_t n = 0U;
+
+    while( ( n < 32U ) && ( ( pValue + n ) < pDocEnd ) && ( pValue[ n ] != '\0' ) )
+    {
+        n++;
+    }
+
+    return n;
+}
+
+static HilDocParseErr_t copyString( const char * pKey,
+                                    char * pDest,
                                     size_t capacity,
                                     const char * pValue,
-                                    size_t valueLen )
+                                    size_t valueLen,
+                                    HilLogger_t * pLogger )
 {
     if( capacity < ( valueLen + 1U ) )
     {
+        HIL_Log( pLogger, HilLogError, "Insufficient user memory: [key: valueLength]=[%s: %lu]", pKey, ( unsigned long ) valueLen );
         return HilDocParseErrUserBufferInsufficient;
     }
 
     ( void ) memcpy( pDest, pValue, valueLen );
     pDest[ valueLen ] = '\0';
+    HIL_Log( pLogger, HilLogInfo, "Extracted parameter: [key: value]=[%s: %s]", pKey, pDest );
     return HilDocParseErrNone;
 }
 
 static HilDocParseErr_t extract( HilJobParam_t param,
+                                 const char * pKey,
                                  const char * pValue,
                                  size_t valueLen,
-                                 HilJobDocument_t * pDoc )
+                                 const char * pDocEnd,
+                                 HilJobDocument_t * pDoc,
+                                 HilLogger_t * pLogger )
 {
     uint32_t * pNumber = NULL;
     HilDocParseErr_t err = HilDocParseErrNone;
@@ -83,31 +105,31 @@ static HilDocParseErr_t extract( HilJobParam_t param,
     switch( param )
     {
         case HilParamJobId:
-            err = copyString( pDoc->jobId, sizeof( pDoc->jobId ), pValue, valueLen );
+            err = copyString( pKey, pDoc->jobId, sizeof( pDoc->jobId ), pValue, valueLen, pLogger );
             break;
 
         case HilParamStreamName:
-            err = copyString( pDoc->streamName, sizeof( pDoc->streamName ), pValue, valueLen );
+            err = copyString( pKey, pDoc->streamName, sizeof( pDoc->streamName ), pValue, valueLen, pLogger );
             break;
 
         case HilParamProtocols:
-            err = copyString( pDoc->protocols, sizeof( pDoc->protocols ), pValue, valueLen );
+            err = copyString( pKey, pDoc->protocols, sizeof( pDoc->protocols ), pValue, valueLen, pLogger );
             break;
 
         case HilParamFilePath:
-            err = copyString( pDoc->filePath, sizeof( pDoc->filePath ), pValue, valueLen );
+            err = copyString( pKey, pDoc->filePath, sizeof( pDoc->filePath ), pValue, valueLen, pLogger );
             break;
 
         case HilParamCertFile:
-            err = copyString( pDoc->certFile, sizeof( pDoc->certFile ), pValue, valueLen );
+            err = copyString( pKey, pDoc->certFile, sizeof( pDoc->certFile ), pValue, valueLen, pLogger );
             break;
 
         case HilParamUpdateDataUrl:
-            err = copyString( pDoc->updateDataUrl, sizeof( pDoc->updateDataUrl ), pValue, valueLen );
+            err = copyString( pKey, pDoc->updateDataUrl, sizeof( pDoc->updateDataUrl ), pValue, valueLen, pLogger );
             break;
 
         case HilParamAuthScheme:
-            err = copyString( pDoc->authScheme, sizeof( pDoc->authScheme ), pValue, valueLen );
+            err = copyString( pKey, pDoc->authScheme, sizeof( pDoc->authScheme ), pValue, valueLen, pLogger );
             break;
 
         case HilParamUpdatedBy:
@@ -142,11 +164,14 @@ static HilDocParseErr_t extract( HilJobParam_t param,
 
             if( status != HilBase64Success )
             {
+                HIL_Log( pLogger, HilLogError, "Failed to decode Base64 data: base64Decode returned error: error=%d", ( int ) status );
                 pDoc->base64Status = status;
                 err = HilDocParseErrBase64Decode;
             }
             else
             {
+                HIL_Log( pLogger, HilLogInfo, "Extracted parameter [ %s: %.*s... ]", pKey,
+                         ( int ) signaturePreviewLength( pValue, pDocEnd ), pValue );
                 pDoc->signatureSize = ( uint16_t ) decoded;
             }
 
@@ -157,9 +182,16 @@ static HilDocParseErr_t extract( HilJobParam_t param,
             break;
     }
 
-    if( ( pNumber != NULL ) && ( HIL_ParseUInt32( pValue, valueLen, pNumber ) != 0 ) )
+    if( pNumber != NULL )
     {
-        err = HilDocParseErrInvalidNumChar;
+        if( HIL_ParseUInt32( pValue, valueLen, pNumber ) != 0 )
+        {
+            err = HilDocParseErrInvalidNumChar;
+        }
+        else
+        {
+            HIL_Log( pLogger, HilLogInfo, "Extracted parameter: [key: value]=[%s: %u]", pKey, ( unsigned ) *pNumber );
+        }
     }
 
     return err;
@@ -188,6 +220,16 @@ HilJobParseErr_t HIL_ParseJobDocument( const char * pJson,
                                        const char * pSignatureKey,
                                        HilJobDocument_t * pDoc )
 {
+    return HIL_ParseJobDocumentLogged( pJson, len, pSignatureKey, pDoc, NULL );
+}
+
+HilJobParseErr_t HIL_ParseJobDocumentLogged( const char * pJson,
+                                             size_t len,
+                                             const char * pSignatureKey,
+                                             HilJobDocument_t * pDoc,
+                                             HilLogger_t * pLogger )
+{
+    HilJsonStatus_t validation;
     const char * pFiles = NULL;
     size_t filesLen = 0U;
     HilDocParseErr_t err;
@@ -214,8 +256,14 @@ HilJobParseErr_t HIL_ParseJobDocument( const char * pJson,
         return pDoc->jobErr;
     }
 
-    pDoc->jsonValid = ( HIL_JsonValidate( pJson, len ) == HilJsonSuccess ) ? 1 : 0;
+    validation = HIL_JsonValidate( pJson, len );
+    pDoc->jsonValid = ( validation == HilJsonSuccess ) ? 1 : 0;
     err = ( pDoc->jsonValid != 0 ) ? HilDocParseErrNone : HilDocParseErrInvalidJSONBuffer;
+
+    if( pDoc->jsonValid == 0 )
+    {
+        HIL_Log( pLogger, HilLogError, "Invalid JSON document: JSON_Validate returned error: JSONStatus_t=%d", HIL_JsonCoreStatus( validation ) );
+    }
 
     for( index = 0U; index < ( uint32_t ) HilParamCount; index++ )
     {
@@ -260,7 +308,7 @@ HilJobParseErr_t HIL_ParseJobDocument( const char * pJson,
         }
         else
         {
-            err = extract( ( HilJobParam_t ) index, pValue, valueLen, pDoc );
+            err = extract( ( HilJobParam_t ) index, pKey, pValue, valueLen, &pJson[ len ], pDoc, pLogger );
         }
 
         if( err != HilDocParseErrNone )
@@ -293,6 +341,11 @@ HilJobParseErr_t HIL_ParseJobDocument( const char * pJson,
     }
 
     pDoc->docErr = err;
+
+    if( err != HilDocParseErrNone )
+    {
+        HIL_Log( pLogger, HilLogWarn, "Failed to parse JSON document as AFR_OTA job: DocParseErr_t=%d", ( int ) err );
+    }
 
     if( err == HilDocParseErrNone )
     {

@@ -282,7 +282,7 @@ static HilJsonStatus_t skipCollection( Cursor_t * c,
 
     if( depth >= hilconfigJSON_MAX_DEPTH )
     {
-        return HilJsonIllegalDocument;
+        return HilJsonMaxDepthExceeded;
     }
 
     c->pos++;
@@ -736,4 +736,20 @@ HilJsonStatus_t HIL_JsonSearch( const char * pBuf,
     }
 
     return HilJsonSuccess;
+}
+
+int HIL_JsonCoreStatus( HilJsonStatus_t status )
+{
+    /* core_json.h: JSONPartial 0, JSONSuccess 1, JSONIllegalDocument 2, JSONMaxDepthExceeded 3, JSONNotFound 4,
+     * JSONNullParameter 5, JSONBadParameter 6. */
+    switch( status )
+    {
+        case HilJsonPartial: return 0;
+        case HilJsonSuccess: return 1;
+        case HilJsonIllegalDocument: return 2;
+        case HilJsonMaxDepthExceeded: return 3;
+        case HilJsonNotFound: return 4;
+        case HilJsonNullParameter: return 5;
+        default: return 6;
+    }
 }

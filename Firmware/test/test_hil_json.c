@@ -77,7 +77,8 @@ static void test_HIL_JsonValidate_DepthLimit( void )
         deep[ 66 - 1 - i ] = ']';
     }
 
-    CHECK( HIL_JsonValidate( deep, 66 ) == HilJsonIllegalDocument );
+    CHECK( HIL_JsonValidate( deep, 66 ) == HilJsonMaxDepthExceeded );
+    CHECK( HIL_JsonCoreStatus( HilJsonMaxDepthExceeded ) == 3 );
 }
 
 static void test_HIL_JsonSearch_JobDocumentModelKeys( void )
