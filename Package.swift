@@ -61,11 +61,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The device-side verifier in C (Firmware/), over Debian's mbedTLS 2.28 as FreeRTOS PALs use it.
+        .target(
+            name: "DeviceFirmware",
+            path: "Firmware",
+            sources: ["source"],
+            publicHeadersPath: "include",
+            linkerSettings: [.linkedLibrary("mbedx509"), .linkedLibrary("mbedcrypto")]
+        ),
         // Layer 2: the one executable.
         .executableTarget(
             name: "otarig",
             dependencies: [
-                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP",
+                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

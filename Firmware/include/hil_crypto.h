@@ -56,4 +56,9 @@ HilCryptoResult_t HIL_VerifySignature( const uint8_t * pCertificate,
                                        size_t signatureLen,
                                        int * pMbedtlsError );
 
+/* mbedTLS's text for one of its error codes (mbedtls_strerror), e.g. "ECP - The signature is not valid". */
+void HIL_CryptoErrorText( int mbedtlsError,
+                          char * pBuffer,
+                          size_t capacity );
+
 #endif /* HIL_CRYPTO_H */

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "mbedtls/error.h"
 #include "mbedtls/md.h"
 #include "mbedtls/pk.h"
 #include "mbedtls/sha1.h"
@@ -110,4 +111,14 @@ HilCryptoResult_t HIL_VerifySignature( const uint8_t * pCertificate,
     }
 
     return result;
+}
+
+void HIL_CryptoErrorText( int mbedtlsError,
+                          char * pBuffer,
+                          size_t capacity )
+{
+    if( ( pBuffer != NULL ) && ( capacity > 0U ) )
+    {
+        mbedtls_strerror( mbedtlsError, pBuffer, capacity );
+    }
 }

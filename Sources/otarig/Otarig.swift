@@ -20,7 +20,7 @@ struct Otarig: AsyncParsableCommand {
                   --in firmware.bin --job-doc job.json --certname codesign.crt.pem
             Exit status: 0 success, 2 bad input (the message names the problem and the fix).
             """,
-        subcommands: [PlatformsCommand.self, SignCommand.self, CertCommand.self, ServeCommand.self]
+        subcommands: [PlatformsCommand.self, SignCommand.self, CertCommand.self, ServeCommand.self, DeviceVerifyCommand.self]
     )
 
     /// Runs the command; any failure that is not a request for help exits with status 2 and one line on stderr.
@@ -42,7 +42,10 @@ struct Otarig: AsyncParsableCommand {
             case let error as CredentialsFile.ParseError: message = error.message
             case let error as StoreError: message = error.message
             case let error as OtarigError: message = error.message
-            default: message = fullMessage(for: error)
+            default:
+                // ArgumentParser's own text starts with "Error: "; ours already says "otarig: error:".
+                let full = fullMessage(for: error)
+                message = full.hasPrefix("Error: ") ? String(full.dropFirst(7)) : full
             }
             Console.error("otarig: error: \(message)")
             Foundation.exit(2)
