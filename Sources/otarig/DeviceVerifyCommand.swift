@@ -31,173 +31,37 @@ struct DeviceVerifyCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The OTA file as the device would receive it.", valueName: "file"))
-    var image: String
-
-    @Option(name: .customLong("job-doc"), help: ArgumentHelp("The job document (afr_ota) or job execution message (JSON).", valueName: "file"))
-    var jobDocument: String
-
-    @Option(name: .customLong("cert-dir"), help: ArgumentHelp("Where the device's certificates are, named as the job's certfile.", valueName: "dir"))
-    var certificateDirectory: String
-
-    @Option(name: .customLong("fallback-cert"), help: ArgumentHelp("The certificate compiled into the image (PEM or DER), used when certfile is not found.", valueName: "file"))
-    var fallbackCertificate: String?
-
-    @Option(name: .customLong("running-version"), help: ArgumentHelp("The running firmware's version, X.Y.Z or a 0x word (major<<24|minor<<16|build).", valueName: "version"))
-    var runningVersion: String = "1.0.0"
-
-    @Option(name: .customLong("signature-key"), help: ArgumentHelp("The job-document key the device's PAL reads (sig-sha256-ecdsa on ESP32, sig-sha1-rsa on CC3220SF); 'auto' takes the one the document has.", valueName: "key"))
-    var signatureKey: String = "auto"
-
-    @Option(name: .customLong("platform-state"), help: ArgumentHelp("The running image's PAL state: valid, or pending-commit (just activated, in self test).", valueName: "state"))
-    var platformState: PlatformState = .valid
-
-    @Flag(help: "Hand the job document's bytes to the device even when they are not valid JSON.")
-    var raw = false
+    @OptionGroup var inputs: DeviceInputOptions
 
     @Flag(help: "Print one JSON object (log, statuses, verdict) instead of the console.")
     var json = false
 
-    enum PlatformState: String, ExpressibleByArgument, CaseIterable {
-        case valid
-        case pendingCommit = "pending-commit"
-    }
-
-    /// The job id given to a bare afr_ota document when it is run as a job execution.
-    static let localJobId = "AFR_OTA-otarig-device-verify"
-
     func run() throws {
-        let version = try Self.parseVersion(runningVersion)
-        let imageSize = try Files.size(image, what: "image")
-        try checkCertificateDirectory()
-        let original = try Files.read(jobDocument, what: "job document")
-        guard original.count <= 64 * 1024 else {
-            throw OtarigError("the job document '\(jobDocument)' is \(original.count) bytes; a job document is at most 32 KiB (AWS IoT's limit); check the file")
-        }
-        let prepared = try prepareJobDocument(original)
-        let key = try resolveSignatureKey(prepared)
-
-        let inputs = DeviceRun.Inputs(
-            imagePath: image, jobDocument: prepared.bytes, certificateDirectory: certificateDirectory,
-            fallbackCertificatePath: fallbackCertificate, signatureKey: key.name, runningVersion: version,
-            platformPendingCommit: platformState == .pendingCommit)
+        let loaded = try inputs.load()
+        let deviceInputs = DeviceRun.Inputs(
+            imagePath: inputs.image, jobDocument: loaded.document.bytes, certificateDirectory: inputs.certificateDirectory,
+            fallbackCertificatePath: inputs.fallbackCertificate, signatureKey: loaded.key.name, runningVersion: loaded.version,
+            platformPendingCommit: inputs.platformState == .pendingCommit)
         let run: DeviceRun
         do {
-            run = try DeviceRun.run(inputs)
+            run = try DeviceRun.run(deviceInputs)
         } catch {
             throw OtarigError("cannot run the device: \(error.message)")
         }
         if run.outcome == HilOtaInputError {
-            throw OtarigError("cannot read the image '\(image)' while receiving it; check the file")
+            throw OtarigError("cannot read the image '\(inputs.image)' while receiving it; check the file")
         }
 
-        let verdict = Verdict(run: run, inputs: inputs, certificateDirectory: certificateDirectory, imageSize: imageSize)
+        let verdict = Verdict(run: run, inputs: deviceInputs, certificateDirectory: inputs.certificateDirectory, imageSize: loaded.imageSize)
         if json {
-            try printJSON(run: run, verdict: verdict, key: key, wrapped: prepared.wrapped, version: version)
+            try printJSON(run: run, verdict: verdict, loaded: loaded)
         } else {
-            printConsole(run: run, verdict: verdict, key: key, wrapped: prepared.wrapped, version: version)
+            printConsole(run: run, verdict: verdict, loaded: loaded)
         }
         if !run.accepted {
             throw ExitCode(1)
         }
     }
-
-    // MARK: inputs
-
-    static func parseVersion(_ text: String) throws -> UInt32 {
-        if text.lowercased().hasPrefix("0x"), let word = UInt32(text.dropFirst(2), radix: 16) {
-            return word
-        }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let major = UInt32(parts[0]), let minor = UInt32(parts[1]), let build = UInt32(parts[2]),
-              major <= 255, minor <= 255, build <= 65535
-        else {
-            throw OtarigError("--running-version '\(text)' is not a FreeRTOS version: write X.Y.Z with X and Y at most 255 and Z at most 65535 (e.g. 1.0.1), or a 0x word such as 0x01000001")
-        }
-        return major << 24 | minor << 16 | build
-    }
-
-    private func checkCertificateDirectory() throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: certificateDirectory, isDirectory: &isDirectory) else {
-            throw OtarigError("the certificate directory '\(certificateDirectory)' does not exist; pass the directory that holds the certificate the job's certfile names")
-        }
-        guard isDirectory.boolValue else {
-            throw OtarigError("--cert-dir '\(certificateDirectory)' is a file, not a directory; pass its directory, or pass the file as --fallback-cert")
-        }
-        if let fallbackCertificate {
-            _ = try Files.size(fallbackCertificate, what: "fallback certificate")
-            return
-        }
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: certificateDirectory)) ?? []
-        let files = entries.filter { name in
-            var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: certificateDirectory + "/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
-        }
-        guard !files.isEmpty else {
-            throw OtarigError("the certificate directory '\(certificateDirectory)' is empty; put the code-signing certificate there under the job's certfile name, or pass --fallback-cert")
-        }
-    }
-
-    struct PreparedDocument {
-        var bytes: [UInt8]
-        var wrapped: Bool
-        var object: [String: Any]?
-    }
-
-    /// The bytes the device receives: a bare afr_ota document becomes a job execution message around it.
-    private func prepareJobDocument(_ data: Data) throws -> PreparedDocument {
-        let parsed: Any
-        do {
-            parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        } catch {
-            if raw {
-                return PreparedDocument(bytes: Array(data), wrapped: false, object: nil)
-            }
-            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "it does not parse"
-            throw OtarigError("the job document '\(jobDocument)' is not valid JSON (\(reason)); fix it, or pass --raw to see what a device does with these bytes")
-        }
-        guard let object = parsed as? [String: Any] else {
-            if raw { return PreparedDocument(bytes: Array(data), wrapped: false, object: nil) }
-            throw OtarigError("the job document '\(jobDocument)' is not a JSON object; expected {\"afr_ota\": ...} or {\"execution\": ...}, or pass --raw")
-        }
-        if object["execution"] == nil, object["afr_ota"] != nil {
-            var message = Array(#"{"clientToken":"0:otarig","timestamp":0,"execution":{"jobId":"\#(Self.localJobId)","status":"QUEUED","jobDocument":"#.utf8)
-            message.append(contentsOf: data)
-            message.append(contentsOf: Array("}}".utf8))
-            return PreparedDocument(bytes: message, wrapped: true, object: ["execution": ["jobDocument": object]])
-        }
-        if object["execution"] == nil, !raw {
-            throw OtarigError("the job document '\(jobDocument)' has neither afr_ota nor execution; it is not an OTA job (pass --raw to run it anyway)")
-        }
-        return PreparedDocument(bytes: Array(data), wrapped: false, object: object)
-    }
-
-    struct SignatureKey {
-        var name: String
-        var detected: Bool
-    }
-
-    private func resolveSignatureKey(_ document: PreparedDocument) throws -> SignatureKey {
-        guard signatureKey == "auto" else {
-            guard signatureKey.hasPrefix("sig-"), signatureKey.utf8.count <= 32 else {
-                throw OtarigError("--signature-key '\(signatureKey)' is not a signature key: use sig-<hash>-<alg> (sig-sha256-ecdsa, sig-sha256-rsa, sig-sha1-rsa) or auto")
-            }
-            return SignatureKey(name: signatureKey, detected: false)
-        }
-        let execution = document.object?["execution"] as? [String: Any]
-        let job = execution?["jobDocument"] as? [String: Any]
-        let files = (job?["afr_ota"] as? [String: Any])?["files"] as? [[String: Any]]
-        let keys = Set((files ?? []).flatMap { $0.keys.filter { $0.hasPrefix("sig-") } }).sorted()
-        switch keys.count {
-        case 0: return SignatureKey(name: "sig-sha256-ecdsa", detected: false)
-        case 1: return SignatureKey(name: keys[0], detected: true)
-        default:
-            throw OtarigError("the job document signs with \(keys.joined(separator: " and ")); pass --signature-key with the one your device's PAL reads")
-        }
-    }
-
-    // MARK: output
 
     /// The verdict in words, with what to do about it.
     struct Verdict {
@@ -267,14 +131,8 @@ struct DeviceVerifyCommand: ParsableCommand {
         }
     }
 
-    private func describeVersion(_ version: UInt32) -> String {
-        "\(version >> 24).\((version >> 16) & 0xff).\(version & 0xffff)"
-    }
-
-    private func printConsole(run: DeviceRun, verdict: Verdict, key: SignatureKey, wrapped: Bool, version: UInt32) {
-        var header = "device: mbedTLS PAL, signature key \(key.name)\(key.detected ? " (from the job document)" : ""), running version \(describeVersion(version)), platform image \(platformState == .pendingCommit ? "PendingCommit" : "Valid")"
-        if wrapped { header += "; job document run as job \(Self.localJobId)" }
-        Console.out(header)
+    private func printConsole(run: DeviceRun, verdict: Verdict, loaded: DeviceInputOptions.Loaded) {
+        Console.out("device: mbedTLS PAL, " + inputs.describe(loaded))
         for event in run.events {
             switch event {
             case .log(let line): Console.out("[\(line.level)] \(line.text)")
@@ -315,7 +173,8 @@ struct DeviceVerifyCommand: ParsableCommand {
         var statuses: [Published]
     }
 
-    private func printJSON(run: DeviceRun, verdict: Verdict, key: SignatureKey, wrapped: Bool, version: UInt32) throws {
+    private func printJSON(run: DeviceRun, verdict: Verdict, loaded: DeviceInputOptions.Loaded) throws {
+        let key = loaded.key
         let result = run.result
         let report = Report(
             verdict: verdict.accepted ? "accepted" : "rejected", outcome: run.outcomeName, summary: verdict.summary,
@@ -326,7 +185,7 @@ struct DeviceVerifyCommand: ParsableCommand {
             mbedtlsError: result.mbedtlsError,
             certificate: .init(certfile: run.certFile, lookup: DeviceRun.certLookupName(result.certLookup), fallback: result.usedFallbackCertificate),
             imageState: DeviceRun.imageStateName(result.imageState), reset: result.reset,
-            runningVersion: describeVersion(version), wrappedJobDocument: wrapped,
+            runningVersion: DeviceInputOptions.describeVersion(loaded.version), wrappedJobDocument: loaded.document.wrapped,
             log: run.log.map { .init(level: $0.level, text: $0.text) },
             statuses: run.statuses.map { .init(jobId: $0.jobId, payload: $0.payload) })
         let encoder = JSONEncoder()

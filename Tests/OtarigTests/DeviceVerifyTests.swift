@@ -8,20 +8,20 @@ struct DeviceVerifyTests {
         ("0x01000001", 0x0100_0001), ("0X2000000", 0x0200_0000),
     ])
     func versions(text: String, word: UInt32) throws {
-        #expect(try DeviceVerifyCommand.parseVersion(text) == word)
+        #expect(try DeviceInputOptions.parseVersion(text) == word)
     }
 
     @Test("versions outside the fields are refused", arguments: ["1.0", "1.0.0.0", "256.0.0", "1.256.0", "1.0.65536", "-1.0.0", "a.b.c", "", "0x", "0x100000000"])
     func badVersions(text: String) {
-        #expect(throws: OtarigError.self) { try DeviceVerifyCommand.parseVersion(text) }
+        #expect(throws: OtarigError.self) { try DeviceInputOptions.parseVersion(text) }
     }
 
     @Test("the command needs an image, a job document and a certificate directory")
     func requiredOptions() throws {
         #expect(throws: (any Error).self) { try DeviceVerifyCommand.parse(["--image", "fw.bin", "--job-doc", "j.json"]) }
         let command = try DeviceVerifyCommand.parse(["--image", "fw.bin", "--job-doc", "j.json", "--cert-dir", "certs", "--platform-state", "pending-commit"])
-        #expect(command.platformState == .pendingCommit)
-        #expect(command.signatureKey == "auto")
-        #expect(command.runningVersion == "1.0.0")
+        #expect(command.inputs.platformState == .pendingCommit)
+        #expect(command.inputs.signatureKey == "auto")
+        #expect(command.inputs.runningVersion == "1.0.0")
     }
 }
