@@ -37,6 +37,15 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        .target(
+            name: "OTAVerifier",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         // Layer 1: services and adapters.
         .target(
             name: "SignerService",
@@ -73,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "otarig",
             dependencies: [
-                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware",
+                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware", "OTAVerifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,6 +96,7 @@ let package = Package(
         ),
         .testTarget(name: "SignerServiceTests", dependencies: ["SignerService", "CodeSigning", "SignerAPI"]),
         .testTarget(name: "SignerHTTPTests", dependencies: ["SignerHTTP", "SignerService", "SignerAPI", "CodeSigning"]),
+        .testTarget(name: "OTAVerifierTests", dependencies: ["OTAVerifier", "DeviceFirmware"]),
         .testTarget(name: "OtarigTests", dependencies: ["otarig", "SignerAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,96 @@
+/// FreeRTOS OTA status values and names the twin reports (reference freertos-ota.md §4.1-4.2, `ota_platform_interface.h`,
+/// `ota.h`), and the outcomes the C device core reports, so the two can be compared value for value.
+
+/// `OtaPalStatus_t`: `main << 24 | sub`.
+public struct PALStatus: Equatable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt32
+
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public init(_ main: PALMain, sub: UInt32 = 0) { rawValue = UInt32(main.rawValue) << 24 | (sub & 0xFF_FFFF) }
+
+    public var main: UInt32 { rawValue >> 24 }
+    public var sub: UInt32 { rawValue & 0xFF_FFFF }
+    public var mainName: String { PALMain(rawValue: UInt8(truncatingIfNeeded: main)).map(\.freeRTOSName) ?? "InvalidErrorCode" }
+    public var hex: String { "0x" + hex8(rawValue) }
+    public var description: String { "\(mainName) (\(hex))" }
+
+    public static let success = PALStatus(.success)
+}
+
+/// `OtaPalMainStatus_t`.
+public enum PALMain: UInt8, CaseIterable, Sendable {
+    case success = 0x00
+    case uninitialized = 0xe0
+    case outOfMemory = 0xe1
+    case nullFileContext = 0xe2
+    case signatureCheckFailed = 0xe3
+    case rxFileCreateFailed = 0xe4
+    case rxFileTooLarge = 0xe5
+    case bootInfoCreateFailed = 0xe6
+    case badSignerCert = 0xe7
+    case badImageState = 0xe8
+    case abortFailed = 0xe9
+    case rejectFailed = 0xea
+    case commitFailed = 0xeb
+    case activateFailed = 0xec
+    case fileAbort = 0xed
+    case fileClose = 0xee
+
+    public var freeRTOSName: String {
+        switch self {
+        case .success: "OtaPalSuccess"
+        case .uninitialized: "OtaPalUninitialized"
+        case .outOfMemory: "OtaPalOutOfMemory"
+        case .nullFileContext: "OtaPalNullFileContext"
+        case .signatureCheckFailed: "OtaPalSignatureCheckFailed"
+        case .rxFileCreateFailed: "OtaPalRxFileCreateFailed"
+        case .rxFileTooLarge: "OtaPalRxFileTooLarge"
+        case .bootInfoCreateFailed: "OtaPalBootInfoCreateFailed"
+        case .badSignerCert: "OtaPalBadSignerCert"
+        case .badImageState: "OtaPalBadImageState"
+        case .abortFailed: "OtaPalAbortFailed"
+        case .rejectFailed: "OtaPalRejectFailed"
+        case .commitFailed: "OtaPalCommitFailed"
+        case .activateFailed: "OtaPalActivateFailed"
+        case .fileAbort: "OtaPalFileAbort"
+        case .fileClose: "OtaPalFileClose"
+        }
+    }
+}
+
+/// `OtaImageState_t`: what the agent asks the PAL to set.
+public enum ImageState: Int, Sendable {
+    case unknown = 0, testing, accepted, rejected, aborted
+
+    public var name: String {
+        switch self {
+        case .unknown: "Unknown"
+        case .testing: "Testing"
+        case .accepted: "Accepted"
+        case .rejected: "Rejected"
+        case .aborted: "Aborted"
+        }
+    }
+}
+
+/// What happened to the job, with the same names the C core's `HIL_OtaOutcomeName` prints.
+public enum DeviceOutcome: String, Sendable, CaseIterable {
+    case accepted
+    case selfTestStarted = "self-test-started"
+    case noActiveJob = "no-active-job"
+    case rejectedJobDocument = "rejected-job-document"
+    case rejectedProtocol = "rejected-protocol"
+    case rejectedBlock = "rejected-block"
+    case rejectedSignature = "rejected-signature"
+    case rejectedVersion = "rejected-version"
+    case rejectedImageState = "rejected-image-state"
+
+    /// The device goes on with the image (it waits for activation, or its self test began).
+    public var isAcceptance: Bool { self == .accepted || self == .selfTestStarted }
+}
+
+/// Eight lower-case hex digits, as FreeRTOS's stringBuilderUInt32Hex and `%08x` write them.
+func hex8(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+@testable import OTAVerifier
+
+/// The public FreeRTOS vectors (../shared/vectors/freertos, copied with provenance into Tests/CodeSigningTests/Fixtures)
+/// through the whole twin, per profile, and the policy layer on signer facts.
+@Suite("Twin profiles on the public vectors")
+struct TwinProfileTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../CodeSigningTests/Fixtures/freertos").standardizedFileURL
+    static let divergences = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Firmware/test/vectors/derived_divergence_vectors.json").standardizedFileURL
+
+    static func json(_ url: URL) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+    }
+
+    static func bytes(hex: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            out.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return out
+    }
+
+    static func pem(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: fixtures.appendingPathComponent("pem/\(name)")))
+    }
+
+    static func job(key: String, signature: [UInt8], certfile: String, size: Int) -> [UInt8] {
+        let b64 = Data(signature).base64EncodedString()
+        return Array(#"{"execution":{"jobId":"AFR_OTA-vector","jobDocument":{"afr_ota":{"protocols":["MQTT"],"streamname":"AFR_OTA-v","files":[{"filesize":\#(size),"fileid":0,"certfile":"\#(certfile)","\#(key)":"\#(b64)"}]}}}}"#.utf8)
+    }
+
+    static func run(_ profile: PALProfile, key: String, signature: [UInt8], certificate: [UInt8]?, image: [UInt8]) -> DeviceVerdict {
+        let inputs = DeviceInputs(profile: profile, jobDocument: job(key: key, signature: signature, certfile: "signer.crt", size: image.count),
+                                  image: image, signatureKey: key) { name in
+            guard name == "signer.crt", let certificate else { return .notFound }
+            return .found(certificate)
+        }
+        return DeviceTwin.run(inputs)
+    }
+
+    @Test("PAL qualification vectors: valid PASS, invalid 0xe3, nonexistent certificate 0xe7, in both profiles",
+          arguments: [PALProfile.esp32MbedTLS, .posixOpenSSL])
+    func palVectors(profile: PALProfile) throws {
+        let doc = try Self.json(Self.fixtures.appendingPathComponent("ota_pal_signature_vectors.json"))
+        let message = Self.bytes(hex: try #require((doc["message"] as? [String: Any])?["hex"] as? String))
+        #expect(message.count == 84)
+        for vector in try #require(doc["vectors"] as? [[String: Any]]) {
+            let key = try #require(vector["job_doc_key"] as? String)
+            let file = try #require(vector["signer_cert_pem_file"] as? String)
+            let certificate = Array(try Data(contentsOf: Self.fixtures.appendingPathComponent(file)))
+            let valid = Self.bytes(hex: try #require((vector["valid_signature"] as? [String: Any])?["hex"] as? String))
+            let invalid = Self.bytes(hex: try #require((vector["invalid_signature"] as? [String: Any])?["hex"] as? String))
+            // The POSIX PAL hashes SHA-256 whatever the key says, so the SHA-1 vector does not apply to it.
+            let applies = !(profile == .posixOpenSSL && key.contains("sha1"))
+
+            let good = Self.run(profile, key: key, signature: valid, certificate: certificate, image: message)
+            #expect(good.accepted == applies, "\(vector["id"] ?? "") \(profile)")
+            #expect(good.palStatus.rawValue == (applies ? 0 : 0xe300_0000))
+            let bad = Self.run(profile, key: key, signature: invalid, certificate: certificate, image: message)
+            #expect(bad.outcome == .rejectedSignature)
+            #expect(bad.palStatus.rawValue == 0xe300_0000)
+            let missing = Self.run(profile, key: key, signature: valid, certificate: nil, image: message)
+            #expect(missing.palStatus.rawValue == 0xe700_0000)
+        }
+    }
+
+    @Test("The laser payload: RSA-SHA256 passes with SHA-256 and fails as SHA-1")
+    func laser() throws {
+        let doc = try Self.json(Self.fixtures.appendingPathComponent("afr_agent_laser_rsa_sha256.json"))
+        let payload = Array(try Data(contentsOf: Self.fixtures.appendingPathComponent("payload.bin")))
+        let text = try #require(doc["signature_base64"] as? String ?? ((doc["signature"] as? [String: Any])?["base64"] as? String))
+        let signature = Array(try #require(Data(base64Encoded: text)))
+        let certificate = try Self.pem("rsasigner.crt.pem")
+        #expect(Self.run(.esp32MbedTLS, key: "sig-sha256-rsa", signature: signature, certificate: certificate, image: payload).accepted)
+        #expect(Self.run(.posixOpenSSL, key: "sig-sha256-rsa", signature: signature, certificate: certificate, image: payload).accepted)
+        #expect(!Self.run(.esp32MbedTLS, key: "sig-sha1-rsa", signature: signature, certificate: certificate, image: payload).accepted)
+    }
+
+    @Test("Divergences: mbedTLS takes non-minimal DER that OpenSSL refuses; mbedTLS refuses an unknown critical extension")
+    func divergences() throws {
+        let doc = try Self.json(Self.divergences)
+        let message = Self.bytes(hex: try #require(doc["message_hex"] as? String))
+        let a = try #require(doc["A_signature_encoding_variants"] as? [String: Any])
+        let certificate = try Self.pem("ecdsa-sha256-signer.crt.pem")
+        for variant in try #require(a["cases"] as? [[String: Any]]) {
+            let signature = Self.bytes(hex: try #require(variant["sig_hex"] as? String))
+            let mbedtls = (variant["mbedtls"] as? String ?? "").hasPrefix("PASS")
+            let openssl = (variant["openssl"] as? String ?? "").hasPrefix("PASS")
+            #expect(Self.run(.esp32MbedTLS, key: "sig-sha256-ecdsa", signature: signature, certificate: certificate, image: message).accepted == mbedtls, "\(variant["id"] ?? "")")
+            #expect(Self.run(.posixOpenSSL, key: "sig-sha256-ecdsa", signature: signature, certificate: certificate, image: message).accepted == openssl, "\(variant["id"] ?? "")")
+        }
+        let b = try #require(doc["B_certificate_variants"] as? [String: Any])
+        let signature = Self.bytes(hex: try #require(b["signature_der_hex"] as? String))
+        for variant in try #require(b["cases"] as? [[String: Any]]) {
+            let pem = Array(try #require(variant["cert_pem"] as? String).utf8)
+            let mbedtls = (variant["mbedtls"] as? String ?? "").hasPrefix("PASS")
+            let openssl = (variant["openssl"] as? String ?? "").hasPrefix("PASS")
+            let esp32 = Self.run(.esp32MbedTLS, key: "sig-sha256-ecdsa", signature: signature, certificate: pem, image: message)
+            #expect(esp32.accepted == mbedtls, "\(variant["id"] ?? "")")
+            if !mbedtls { #expect(esp32.palStatus.rawValue == 0xe300_0000) }
+            #expect(Self.run(.posixOpenSSL, key: "sig-sha256-ecdsa", signature: signature, certificate: pem, image: message).accepted == openssl, "\(variant["id"] ?? "")")
+        }
+    }
+
+    @Test("mbedTLS's reading of ECDSA DER: long forms and leading zeros pass, trailing bytes and short buffers fail")
+    func mbedTLSDER() {
+        let r: [UInt8] = [0x01], s: [UInt8] = [0x02]
+        if case .failure = MbedTLSSignature.read([0x30, 0x81, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02]) { Issue.record("long-form SEQUENCE length refused") }
+        if case .success(let (rr, ss)) = MbedTLSSignature.read([0x30, 0x08, 0x02, 0x82, 0x00, 0x01, 0x01, 0x02, 0x01, 0x02]) {
+            #expect(Array(rr) == r && Array(ss) == s)
+        } else { Issue.record("long-form INTEGER length refused") }
+        if case .success = MbedTLSSignature.read([0x30, 0x07, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02, 0x00]) { Issue.record("inner trailing byte accepted") }
+        if case .success = MbedTLSSignature.read([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02, 0x00]) { Issue.record("outer trailing byte accepted") }
+        if case .success = MbedTLSSignature.read([0x30, 0x06, 0x02, 0x01]) { Issue.record("short buffer accepted") }
+        if case .success = MbedTLSSignature.read([0x30, 0x85, 0, 0, 0, 0, 6]) { Issue.record("five length bytes accepted") }
+    }
+}
+
+@Suite("Policy layer")
+struct PolicyTests {
+    static let signature: [UInt8] = [0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02]
+    static let signedAt = Date(timeIntervalSince1970: 1_790_000_000)
+
+    func facts(revoked: Bool = false, profileEffective: Date? = nil, expires: Date? = nil) -> SignerFacts {
+        var job = SignerFacts.SigningJob(jobId: "job-1", signature: Data(Self.signature).base64EncodedString(), platformId: "AmazonFreeRTOS-Default",
+                                         profileName: "esp32", profileVersion: "ABCDE12345", signedAt: Self.signedAt, signatureExpiresAt: expires)
+        if revoked { job.revocation = .init(revokedAt: Self.signedAt.addingTimeInterval(60), revokedBy: "arn:aws:iam::123456789012:root", reason: "key leaked") }
+        let profiles = profileEffective.map { [SignerFacts.ProfileRevocation(profileName: "esp32", profileVersion: "ABCDE12345", effectiveTime: $0, reason: "rotated")] } ?? []
+        return SignerFacts(capturedAt: Self.signedAt, signingJobs: [job], profileRevocations: profiles)
+    }
+
+    @Test("a revoked job, a profile version revoked before the signing time, and an expired signature fail policy")
+    func failures() {
+        let now = Self.signedAt.addingTimeInterval(3600)
+        let revoked = Policy.evaluate(signature: Self.signature, certificate: nil, facts: facts(revoked: true), now: now)
+        #expect(revoked.failures.map(\.check) == [.signatureRevoked])
+        #expect(revoked.failures.first?.detail.contains("key leaked") == true)
+        let profile = Policy.evaluate(signature: Self.signature, certificate: nil, facts: facts(profileEffective: Self.signedAt.addingTimeInterval(-1)), now: now)
+        #expect(profile.failures.map(\.check) == [.profileRevoked])
+        let later = Policy.evaluate(signature: Self.signature, certificate: nil, facts: facts(profileEffective: Self.signedAt.addingTimeInterval(1)), now: now)
+        #expect(later.passed)
+        let expired = Policy.evaluate(signature: Self.signature, certificate: nil, facts: facts(expires: now.addingTimeInterval(-1)), now: now)
+        #expect(expired.failures.map(\.check) == [.signatureExpired])
+        let unknown = Policy.evaluate(signature: [1, 2, 3], certificate: nil, facts: facts(revoked: true), now: now)
+        #expect(unknown.passed)
+        #expect(unknown.findings.first { $0.check == .signatureRevoked }?.result == .unknown)
+    }
+
+    @Test("signer facts round-trip and bad files name the problem")
+    func factsFile() throws {
+        let original = facts(revoked: true, profileEffective: Self.signedAt)
+        #expect(try SignerFacts.decode(try original.encoded()) == original)
+        #expect(throws: PolicyError.self) { try SignerFacts.decode(Data("{\"format\":\"otarig-signer-facts/1\"}".utf8)) }
+        do {
+            _ = try SignerFacts.decode(Data(#"{"format":"v9","signingJobs":[],"profileRevocations":[]}"#.utf8))
+            Issue.record("a foreign format was read")
+        } catch {
+            #expect(error.message.contains("otarig-signer-facts/1"))
+        }
+    }
+}
