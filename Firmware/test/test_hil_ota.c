@@ -542,9 +542,7 @@ static void test_HIL_OtaProcessJob_MissingCertificate( void )
     CHECK( result.certLookup == HilCertUnreadable );
     ( void ) unlink( scratch );
 
-    /* A DER certificate works as PEM does. */
-    ( void ) snprintf( fields, sizeof( fields ), "\"filesize\":70001,\"fileid\":0,\"certfile\":\"ecdsa-openssl.der\",\"sig-sha256-ecdsa\":\"%s\"", signature );
-    len = jobDocument( json, sizeof( json ), "AFR_OTA-der", NULL, "[\"MQTT\"]", fields );
+    /* A DER certificate works as PEM does (the openssl signer's certificate, as DER). */
     CHECK( signatureOf( fixture( "jobs/ecdsa-openssl-payload.json" ), "sig-sha256-ecdsa", signature, sizeof( signature ) ) > 0U );
     ( void ) snprintf( fields, sizeof( fields ), "\"filesize\":70001,\"fileid\":0,\"certfile\":\"ecdsa-openssl.der\",\"sig-sha256-ecdsa\":\"%s\"", signature );
     len = jobDocument( json, sizeof( json ), "AFR_OTA-der", NULL, "[\"MQTT\"]", fields );

@@ -48,12 +48,11 @@ public struct DeviceInputs: Sendable {
         self.certificates = certificates
     }
 
-    /// The digest the profile's PAL computes: POSIX always SHA-256 (EVP_sha256), CC3220 SHA-1, the mbedTLS PALs the
-    /// hash their signature key names.
+    /// The digest the profile's PAL computes: POSIX always SHA-256 (EVP_sha256), the mbedTLS PALs the hash their
+    /// signature key names.
     public var hash: ImageHash {
         switch profile {
         case .posixOpenSSL: .sha256
-        case .cc3220SimpleLink: .sha1
         case .esp32MbedTLS: signatureKey.contains("sha1") ? .sha1 : .sha256
         }
     }
@@ -63,6 +62,11 @@ public struct DeviceInputs: Sendable {
 public struct JobStatusMessage: Equatable, Sendable {
     public var jobId: String
     public var payload: String
+
+    public init(jobId: String, payload: String) {
+        self.jobId = jobId
+        self.payload = payload
+    }
 }
 
 /// What the device printed and published, in order.
@@ -90,6 +94,8 @@ public struct DeviceVerdict: Sendable {
     public var usedFallbackCertificate = false
     public var signerKey: String?
     public var signatureFailure: SignatureFailure?
+
+    public init() {}
 
     public var log: [LogLine] { events.compactMap { if case .log(let line) = $0 { line } else { nil } } }
     public var statuses: [JobStatusMessage] { events.compactMap { if case .status(let status) = $0 { status } else { nil } } }
@@ -379,7 +385,7 @@ public enum DeviceTwin {
 
             let signature = job.signature
             switch inputs.profile {
-            case .esp32MbedTLS, .cc3220SimpleLink:
+            case .esp32MbedTLS:
                 // iot_crypto refuses an empty signature before it parses the certificate.
                 if signature.isEmpty { return signatureFailed(.emptySignature) }
                 switch SignatureChecker.decodeCertificate(certificateBytes, profile: inputs.profile) {

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import SwiftASN1
 import X509
 import _CryptoExtras
@@ -9,16 +10,9 @@ public enum PALProfile: String, CaseIterable, Sendable {
     case esp32MbedTLS = "esp32-mbedtls"
     /// The Linux/POSIX PAL of the C SDK: OpenSSL, certfile as a path, then the in-source certificate.
     case posixOpenSSL = "posix-openssl"
-    /// TI CC3220SF: the SimpleLink network processor checks RSA-SHA1 and the chain to its root catalog.
-    case cc3220SimpleLink = "cc3220-simplelink"
 
     /// The PAL's `OTA_JsonFileSignatureKey`.
-    public var signatureKey: String {
-        switch self {
-        case .esp32MbedTLS, .posixOpenSSL: "sig-sha256-ecdsa"
-        case .cc3220SimpleLink: "sig-sha1-rsa"
-        }
-    }
+    public var signatureKey: String { "sig-sha256-ecdsa" }
 }
 
 /// The digest a PAL computes over the received file.
@@ -123,13 +117,6 @@ enum SignatureChecker {
                 return .failure(.certificateUnparsable("the PEM certificate block does not decode"))
             }
             ders = [first]
-        case .cc3220SimpleLink:
-            // The network processor stores DER; a PEM file is converted first by the tooling that flashes it.
-            if bytes.firstRange(of: pemCertificateHeader) != nil, let first = pemBlocks(bytes)?.first {
-                ders = [first]
-            } else {
-                ders = [bytes]
-            }
         }
 
         var first: SignerKey?
@@ -199,8 +186,8 @@ enum SignatureChecker {
             let body = rest[header.upperBound...]
             guard let footer = body.firstRange(of: pemCertificateFooter) else { return nil }
             let text = body[..<footer.lowerBound].filter { $0 != 0x0A && $0 != 0x0D && $0 != 0x20 && $0 != 0x09 }
-            guard let der = standardBase64Decode(text) else { return nil }
-            blocks.append(der)
+            guard let der = Data(base64Encoded: Data(text)) else { return nil }
+            blocks.append(Array(der))
             rest = body[footer.upperBound...]
         }
         return blocks
@@ -225,70 +212,38 @@ enum SignatureChecker {
             case .sha1(let digest): valid = rsa.isValidSignature(rsaSignature, for: digest, padding: .insecurePKCS1v1_5)
             }
             return valid ? nil : .signatureMismatch
-        case .p256(let ec):
-            return verifyECDSA(signature, profile: profile, coordinateBytes: 32) { raw, der in
-                let parsed: P256.Signing.ECDSASignature?
-                if let raw {
-                    parsed = try? P256.Signing.ECDSASignature(rawRepresentation: raw)
-                } else {
-                    parsed = try? P256.Signing.ECDSASignature(derRepresentation: der)
-                }
-                guard let parsed else { return raw == nil ? nil : false }
-                switch digest {
-                case .sha256(let digest): return ec.isValidSignature(parsed, for: digest)
-                case .sha1(let digest): return ec.isValidSignature(parsed, for: digest)
-                }
-            }
-        case .p384(let ec):
-            return verifyECDSA(signature, profile: profile, coordinateBytes: 48) { raw, der in
-                let parsed: P384.Signing.ECDSASignature?
-                if let raw {
-                    parsed = try? P384.Signing.ECDSASignature(rawRepresentation: raw)
-                } else {
-                    parsed = try? P384.Signing.ECDSASignature(derRepresentation: der)
-                }
-                guard let parsed else { return raw == nil ? nil : false }
-                switch digest {
-                case .sha256(let digest): return ec.isValidSignature(parsed, for: digest)
-                case .sha1(let digest): return ec.isValidSignature(parsed, for: digest)
-                }
-            }
-        case .p521(let ec):
-            return verifyECDSA(signature, profile: profile, coordinateBytes: 66) { raw, der in
-                let parsed: P521.Signing.ECDSASignature?
-                if let raw {
-                    parsed = try? P521.Signing.ECDSASignature(rawRepresentation: raw)
-                } else {
-                    parsed = try? P521.Signing.ECDSASignature(derRepresentation: der)
-                }
-                guard let parsed else { return raw == nil ? nil : false }
-                switch digest {
-                case .sha256(let digest): return ec.isValidSignature(parsed, for: digest)
-                case .sha1(let digest): return ec.isValidSignature(parsed, for: digest)
-                }
-            }
+        case .p256(let ec): return verifyECDSA(signature, key: ec, digest: digest, profile: profile, coordinateBytes: 32)
+        case .p384(let ec): return verifyECDSA(signature, key: ec, digest: digest, profile: profile, coordinateBytes: 48)
+        case .p521(let ec): return verifyECDSA(signature, key: ec, digest: digest, profile: profile, coordinateBytes: 66)
         }
     }
 
-    /// `check(raw, der)`: with raw r‖s (mbedTLS's reading) or, when raw is nil, the strict DER (OpenSSL's); nil from
-    /// the DER path means the encoding itself was refused.
-    private static func verifyECDSA(_ signature: [UInt8], profile: PALProfile, coordinateBytes: Int,
-                                    check: ([UInt8]?, [UInt8]) -> Bool?) -> SignatureFailure? {
+    /// mbedTLS reads r and s leniently and checks them as raw r‖s; OpenSSL takes only strict DER.
+    private static func verifyECDSA<Key: ECDSAPublicKey>(_ signature: [UInt8], key: Key, digest: TypedDigest, profile: PALProfile,
+                                                         coordinateBytes: Int) -> SignatureFailure? {
+        let parsed: Key.Signature
         switch profile {
-        case .esp32MbedTLS, .cc3220SimpleLink:
+        case .esp32MbedTLS:
             switch MbedTLSSignature.read(signature) {
             case .failure(let refusal): return .signatureEncoding(refusal.reason)
             case .success(let (r, s)):
                 // r and s must lie in [1, n-1]; values wider than the curve are already out of range.
-                guard let raw = rawCoordinates(r, s, width: coordinateBytes) else { return .signatureMismatch }
-                return check(raw, signature) == true ? nil : .signatureMismatch
+                guard let raw = rawCoordinates(r, s, width: coordinateBytes),
+                      let value = try? Key.Signature(rawRepresentation: raw)
+                else { return .signatureMismatch }
+                parsed = value
             }
         case .posixOpenSSL:
-            guard let valid = check(nil, signature) else {
+            guard let value = try? Key.Signature(derRepresentation: signature) else {
                 return .signatureEncoding("OpenSSL accepts only strict DER for an ECDSA signature (minimal lengths and integers, nothing after the SEQUENCE)")
             }
-            return valid ? nil : .signatureMismatch
+            parsed = value
         }
+        let valid = switch digest {
+        case .sha256(let digest): key.isValidSignature(parsed, for: digest)
+        case .sha1(let digest): key.isValidSignature(parsed, for: digest)
+        }
+        return valid ? nil : .signatureMismatch
     }
 
     private static func rawCoordinates(_ r: ArraySlice<UInt8>, _ s: ArraySlice<UInt8>, width: Int) -> [UInt8]? {
@@ -301,6 +256,24 @@ enum SignatureChecker {
         return r + s
     }
 }
+
+/// The three curves' ECDSA keys and signatures behind one shape, so the verification is written once.
+protocol ECDSASignatureValue {
+    init<D: DataProtocol>(rawRepresentation: D) throws
+    init<D: DataProtocol>(derRepresentation: D) throws
+}
+
+protocol ECDSAPublicKey {
+    associatedtype Signature: ECDSASignatureValue
+    func isValidSignature<D: Digest>(_ signature: Signature, for digest: D) -> Bool
+}
+
+extension P256.Signing.ECDSASignature: ECDSASignatureValue {}
+extension P384.Signing.ECDSASignature: ECDSASignatureValue {}
+extension P521.Signing.ECDSASignature: ECDSASignatureValue {}
+extension P256.Signing.PublicKey: ECDSAPublicKey {}
+extension P384.Signing.PublicKey: ECDSAPublicKey {}
+extension P521.Signing.PublicKey: ECDSAPublicKey {}
 
 /// mbedTLS 2.28's reading of an ECDSA signature (ecdsa_read_signature with mbedtls_asn1_get_tag/get_len/get_mpi): the
 /// SEQUENCE must span the buffer exactly; lengths may be long form (1-4 length bytes, even when not minimal);
@@ -354,34 +327,4 @@ public enum MbedTLSSignature {
         guard length <= end - position else { return nil }
         return length
     }
-}
-
-/// Standard base64 with padding, as PEM bodies use it.
-func standardBase64Decode(_ text: some Collection<UInt8>) -> [UInt8]? {
-    var output: [UInt8] = []
-    output.reserveCapacity(text.count * 3 / 4)
-    var accumulator: UInt32 = 0
-    var bits = 0
-    var padding = 0
-    for character in text {
-        let value: UInt32
-        switch character {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(character - UInt8(ascii: "A"))
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(character - UInt8(ascii: "a") + 26)
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(character - UInt8(ascii: "0") + 52)
-        case UInt8(ascii: "+"): value = 62
-        case UInt8(ascii: "/"): value = 63
-        case UInt8(ascii: "="): padding += 1; continue
-        default: return nil
-        }
-        guard padding == 0 else { return nil }
-        accumulator = accumulator << 6 | value
-        bits += 6
-        if bits >= 8 {
-            bits -= 8
-            output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-        }
-    }
-    guard padding <= 2, (text.count % 4 == 0) else { return nil }
-    return output
 }

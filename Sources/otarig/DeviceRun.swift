@@ -1,9 +1,10 @@
 import DeviceFirmware
 import Foundation
+import OTAVerifier
 
 /// One run of the C device verifier (`DeviceFirmware`, Firmware/) through its POSIX port: the job document as a
-/// device receives it, the staged image and the certificate directory in, the device's log lines, job-status
-/// messages and verdict out.
+/// device receives it, the staged image and the certificate directory in; the device's verdict out, in the same
+/// `DeviceVerdict` value the host twin gives, so both are printed and compared the same way.
 struct DeviceRun {
     struct Inputs {
         var imagePath: String
@@ -15,39 +16,19 @@ struct DeviceRun {
         var platformPendingCommit: Bool
     }
 
-    struct LogLine: Equatable {
-        var level: String
-        var text: String
-    }
-
-    struct Status: Equatable {
-        var jobId: String
-        var payload: String
-    }
-
-    /// What the device printed and published, in order.
-    enum Event: Equatable {
-        case log(LogLine)
-        case status(Status)
-    }
-
-    var events: [Event] = []
-    var log: [LogLine] { events.compactMap { if case .log(let line) = $0 { line } else { nil } } }
-    var statuses: [Status] { events.compactMap { if case .status(let status) = $0 { status } else { nil } } }
-    var outcome: HilOtaOutcome_t = HilOtaInputError
-    var result = HilOtaResult_t()
-    var certFile = ""
-    var jobId = ""
-    var fileSize: UInt32 = 0
-    var lastImageState: HilImageState_t = HilImageStateUnknown
-    var resetCount: UInt32 = 0
+    var verdict = DeviceVerdict()
+    /// The port could not read the image while receiving it (a host problem, not a device verdict).
+    var inputError = false
+    /// mbedTLS's error code when the verification failed, and its text.
+    var mbedtlsError: Int32 = 0
+    var mbedtlsErrorText: String?
 
     /// Why the port could not open its files (a bad-input error, not a device verdict).
     struct PortError: Error { var message: String }
 
     /// Collects what the C core reports through the port's callbacks.
     private final class Collector {
-        var events: [Event] = []
+        var events: [DeviceEvent] = []
     }
 
     static func run(_ inputs: Inputs) throws(PortError) -> DeviceRun {
@@ -74,69 +55,78 @@ struct DeviceRun {
         port.pointee.log = { context, level, line in
             guard let context, let line else { return }
             let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
-            collector.events.append(.log(LogLine(level: String(cString: HIL_LogLevelName(level)), text: String(cString: line))))
+            let name = String(cString: HIL_LogLevelName(level))
+            collector.events.append(.log(LogLine(level: LogLine.Level(rawValue: name) ?? .debug, text: String(cString: line))))
         }
         port.pointee.publishStatus = { context, jobId, payload in
             guard let context, let jobId, let payload else { return }
             let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
-            collector.events.append(.status(Status(jobId: String(cString: jobId), payload: String(cString: payload))))
+            collector.events.append(.status(JobStatusMessage(jobId: String(cString: jobId), payload: String(cString: payload))))
         }
         HIL_PosixPortBind(port, pal)
         HIL_OtaInit(context)
 
-        var run = DeviceRun()
-        run.outcome = inputs.jobDocument.withUnsafeBufferPointer { document in
+        var result = HilOtaResult_t()
+        let outcome = inputs.jobDocument.withUnsafeBufferPointer { document in
             document.withMemoryRebound(to: CChar.self) { json in
-                HIL_OtaProcessJob(context, pal, json.baseAddress, json.count, inputs.signatureKey, &run.result)
+                HIL_OtaProcessJob(context, pal, json.baseAddress, json.count, inputs.signatureKey, &result)
             }
         }
         withExtendedLifetime(collector) {}
-        run.events = collector.events
-        run.certFile = withUnsafeBytes(of: &context.pointee.job.certFile) { cString($0) }
-        run.jobId = withUnsafeBytes(of: &context.pointee.job.jobId) { cString($0) }
-        run.fileSize = context.pointee.job.fileSize
-        run.lastImageState = port.pointee.lastState
-        run.resetCount = UInt32(port.pointee.resetCount)
+
+        var run = DeviceRun()
+        run.inputError = outcome == HilOtaInputError
+        run.mbedtlsError = result.mbedtlsError
+        if result.mbedtlsError != 0 {
+            var buffer = [CChar](repeating: 0, count: 160)
+            HIL_CryptoErrorText(result.mbedtlsError, &buffer, buffer.count)
+            run.mbedtlsErrorText = buffer.withUnsafeBytes { cString($0) }
+        }
+        run.verdict = verdict(outcome: outcome, result: result, job: context.pointee.job, events: collector.events)
         return run
     }
 
-    /// The device accepted the job: the image waits for activation, or its self test began.
-    var accepted: Bool { outcome == HilOtaAccepted || outcome == HilOtaSelfTestStarted }
+    /// The C core's result in the twin's terms.
+    private static func verdict(outcome: HilOtaOutcome_t, result: HilOtaResult_t, job: HilJobDocument_t, events: [DeviceEvent]) -> DeviceVerdict {
+        var job = job
+        var parsed = ParsedJobDocument()
+        parsed.jobId = withUnsafeBytes(of: &job.jobId) { Array($0.prefix { $0 != 0 }) }
+        parsed.certFile = withUnsafeBytes(of: &job.certFile) { Array($0.prefix { $0 != 0 }) }
+        parsed.fileSize = job.fileSize
+        parsed.signature = withUnsafeBytes(of: &job.signature) { Array($0.prefix(Int(job.signatureSize))) }
+        parsed.jobError = JobParseError(rawValue: Int(result.jobErr.rawValue)) ?? .unknown
+        parsed.docError = DocParseError(rawValue: Int(result.docErr.rawValue)) ?? .none
 
-    var outcomeName: String { String(cString: HIL_OtaOutcomeName(outcome)) }
-    var palMainName: String { String(cString: HIL_PalStatusName(result.palStatus >> 24)) }
-    var jobParseErrorName: String { String(cString: HIL_JobParseErrName(result.jobErr)) }
-    var otaErrorName: String { String(cString: HIL_OtaErrName(result.otaErr)) }
-    var hashName: String { result.hash == HilHashSha1 ? "SHA-1" : "SHA-256" }
-
-    var digestHex: String {
-        let length = result.hash == HilHashSha1 ? 20 : 32
-        return withUnsafeBytes(of: result.digest) { $0.prefix(length).map { String(format: "%02x", $0) }.joined() }
-    }
-
-    var mbedtlsErrorText: String? {
-        guard result.mbedtlsError != 0 else { return nil }
-        var buffer = [CChar](repeating: 0, count: 160)
-        HIL_CryptoErrorText(result.mbedtlsError, &buffer, buffer.count)
-        return buffer.withUnsafeBytes { cString($0) }
-    }
-
-    static func imageStateName(_ state: HilImageState_t) -> String {
-        switch state {
-        case HilImageStateTesting: return "Testing"
-        case HilImageStateAccepted: return "Accepted"
-        case HilImageStateRejected: return "Rejected"
-        case HilImageStateAborted: return "Aborted"
-        default: return "Unknown"
+        var verdict = DeviceVerdict()
+        verdict.outcome = DeviceOutcome(rawValue: String(cString: HIL_OtaOutcomeName(outcome))) ?? .rejectedJobDocument
+        verdict.job = parsed
+        verdict.events = events
+        verdict.palStatus = PALStatus(rawValue: result.palStatus)
+        verdict.ingestResult = Int(result.ingestResult)
+        verdict.otaError = OtaError(rawValue: Int(result.otaErr.rawValue)) ?? .none
+        verdict.imageState = ImageState(rawValue: Int(result.imageState.rawValue)) ?? .unknown
+        verdict.reset = result.reset
+        verdict.hash = result.hash == HilHashSha1 ? .sha1 : .sha256
+        verdict.bytesReceived = Int(result.bytesReceived)
+        verdict.blockIndex = Int(result.blockIndex)
+        verdict.blockSize = Int(result.blockSize)
+        // The digest, the certificate and the signature check exist once the file was received and closed.
+        guard verdict.outcome == .accepted || verdict.outcome == .rejectedSignature else { return verdict }
+        verdict.digest = withUnsafeBytes(of: result.digest) { Array($0.prefix(verdict.hash == .sha1 ? 20 : 32)) }
+        switch result.certLookup {
+        case HilCertFound: verdict.certificateLookup = .found([]) // the bytes stay in the C core
+        case HilCertNotFound: verdict.certificateLookup = .notFound
+        default: verdict.certificateLookup = .unreadable
         }
-    }
-
-    static func certLookupName(_ lookup: HilCertLookup_t) -> String {
-        switch lookup {
-        case HilCertFound: return "found"
-        case HilCertNotFound: return "not-found"
-        default: return "unreadable"
+        verdict.usedFallbackCertificate = result.usedFallbackCertificate
+        if verdict.palStatus.main == UInt32(PALMain.signatureCheckFailed.rawValue) {
+            switch result.cryptoResult {
+            case HilCryptoBadInput: verdict.signatureFailure = .emptySignature
+            case HilCryptoBadCertificate: verdict.signatureFailure = .certificateUnparsable("mbedtls_x509_crt_parse refuses it")
+            default: verdict.signatureFailure = .signatureMismatch
+            }
         }
+        return verdict
     }
 }
 

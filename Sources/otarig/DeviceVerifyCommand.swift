@@ -1,5 +1,4 @@
 import ArgumentParser
-import DeviceFirmware
 import Foundation
 
 /// `otarig device-verify`: runs the C device verifier (what a FreeRTOS device with an mbedTLS PAL does when the
@@ -48,148 +47,48 @@ struct DeviceVerifyCommand: ParsableCommand {
         } catch {
             throw OtarigError("cannot run the device: \(error.message)")
         }
-        if run.outcome == HilOtaInputError {
+        if run.inputError {
             throw OtarigError("cannot read the image '\(inputs.image)' while receiving it; check the file")
         }
 
-        let verdict = Verdict(run: run, inputs: deviceInputs, certificateDirectory: inputs.certificateDirectory, imageSize: loaded.imageSize)
+        let verdict = run.verdict
+        let mbedtls = run.mbedtlsErrorText.map { "mbedTLS: \($0) (-0x\(String(-run.mbedtlsError, radix: 16)))" }
+        let summary = DeviceConsole.summary(verdict, inputs: inputs, loaded: loaded, libraryDetail: mbedtls)
         if json {
-            try printJSON(run: run, verdict: verdict, loaded: loaded)
+            try JSONOutput.print(Report(device: DeviceReport(verdict, summary: summary), signatureKey: loaded.key.name,
+                                        mbedtlsError: run.mbedtlsError, runningVersion: DeviceInputOptions.describeVersion(loaded.version),
+                                        wrappedJobDocument: loaded.document.wrapped))
         } else {
-            printConsole(run: run, verdict: verdict, loaded: loaded)
+            Console.out("device: mbedTLS PAL, " + inputs.describe(loaded))
+            DeviceConsole.printEvents(verdict)
+            Console.out(summary.summary)
+            if let hint = summary.hint, !verdict.accepted {
+                Console.out("hint: \(hint)")
+            }
         }
-        if !run.accepted {
+        if !verdict.accepted {
             throw ExitCode(1)
         }
     }
 
-    /// The verdict in words, with what to do about it.
-    struct Verdict {
-        var accepted: Bool
-        var summary: String
-        var hint: String?
-
-        init(run: DeviceRun, inputs: DeviceRun.Inputs, certificateDirectory: String, imageSize: Int) {
-            accepted = run.accepted
-            let result = run.result
-            let status = String(format: "0x%08x", result.palStatus)
-            switch run.outcome {
-            case HilOtaAccepted:
-                let certificate = result.usedFallbackCertificate ? "the compiled-in fallback certificate" : "certificate '\(run.certFile)'"
-                summary = "ACCEPTED: the signature over \(result.bytesReceived) bytes (\(run.hashName) \(run.digestHex)) verifies with \(certificate)"
-            case HilOtaSelfTestStarted:
-                summary = "ACCEPTED: self test started: the running version is newer than the updater's (image state Testing)"
-            case HilOtaNoActiveJob:
-                summary = "REJECTED: no OTA job in the document (\(run.jobParseErrorName), DocParseErr_t=\(result.docErr.rawValue))"
-            case HilOtaRejectedJobDocument:
-                summary = "REJECTED: the agent refused the job document: \(run.jobParseErrorName), DocParseErr_t=\(result.docErr.rawValue) (\(Self.docParseErrorName(result.docErr)))"
-                hint = "the log lines above name the field the agent stopped at"
-            case HilOtaRejectedProtocol:
-                summary = "REJECTED: protocols names neither \"MQTT\" nor \"HTTP\" (OtaErrInvalidDataProtocol); the update is aborted"
-            case HilOtaRejectedBlock:
-                summary = "REJECTED: block \(result.blockIndex) arrived with \(result.blockSize) bytes, which filesize does not allow (Block range check failed)"
-                hint = "the image is \(imageSize) bytes but the job's filesize is \(run.fileSize): they must be equal"
-            case HilOtaRejectedSignature:
-                var text = "REJECTED: \(run.palMainName) (status \(status))"
-                if let mbedtls = run.mbedtlsErrorText { text += ": mbedTLS: \(mbedtls) (-0x\(String(-result.mbedtlsError, radix: 16)))" }
-                summary = text
-                if result.palStatus >> 24 == UInt32(HilPalBadSignerCert.rawValue) {
-                    hint = run.certFile.isEmpty
-                        ? "the job has no certfile; pass --fallback-cert with the certificate compiled into the device"
-                        : "no certificate '\(run.certFile)' in '\(certificateDirectory)': copy it there under that name, or pass --fallback-cert"
-                } else if result.cryptoResult == HilCryptoBadInput {
-                    hint = "the job document carries no \(inputs.signatureKey) signature (or an empty one); the device verifies nothing"
-                } else if result.cryptoResult == HilCryptoBadCertificate {
-                    hint = "mbedtls_x509_crt_parse refused the certificate; devices do too (see mbedTLS's message)"
-                } else {
-                    hint = "the image, the signature and the certificate do not belong together"
-                }
-            case HilOtaRejectedVersion:
-                summary = "REJECTED: \(run.otaErrorName) in self test: the updater's version must be lower than the running one"
-            case HilOtaRejectedImageState:
-                summary = "REJECTED: the job's self-test state and the platform's image state disagree; the device resets"
-                hint = "a self-test job needs --platform-state pending-commit, and a download job needs valid"
-            default:
-                summary = "REJECTED: \(run.outcomeName)"
-            }
-        }
-
-        static func docParseErrorName(_ error: HilDocParseErr_t) -> String {
-            switch error {
-            case HilDocParseErrNone: return "None"
-            case HilDocParseErrOutOfMemory: return "OutOfMemory"
-            case HilDocParseErrUserBufferInsufficient: return "UserBufferInsufficient"
-            case HilDocParseErrFieldTypeMismatch: return "FieldTypeMismatch"
-            case HilDocParseErrBase64Decode: return "Base64Decode"
-            case HilDocParseErrInvalidNumChar: return "InvalidNumChar"
-            case HilDocParseErrDuplicatesNotAllowed: return "DuplicatesNotAllowed"
-            case HilDocParseErrMalformedDoc: return "MalformedDoc"
-            case HilDocParseErrInvalidJSONBuffer: return "InvalidJSONBuffer"
-            case HilDocParseErrEmptyJobDoc: return "EmptyJobDoc"
-            default: return "Unknown"
-            }
-        }
-    }
-
-    private func printConsole(run: DeviceRun, verdict: Verdict, loaded: DeviceInputOptions.Loaded) {
-        Console.out("device: mbedTLS PAL, " + inputs.describe(loaded))
-        for event in run.events {
-            switch event {
-            case .log(let line): Console.out("[\(line.level)] \(line.text)")
-            case .status(let status): Console.out("publish $aws/things/<thing>/jobs/\(status.jobId)/update \(status.payload)")
-            }
-        }
-        Console.out(verdict.summary)
-        if let hint = verdict.hint, !verdict.accepted {
-            Console.out("hint: \(hint)")
-        }
-    }
-
+    /// The device report's fields at the top level, with the verdict and what only the C run knows.
     private struct Report: Encodable {
-        struct Line: Encodable { var level: String; var text: String }
-        struct Published: Encodable { var jobId: String; var payload: String }
-        struct Certificate: Encodable { var certfile: String; var lookup: String; var fallback: Bool }
-        var verdict: String
-        var outcome: String
-        var summary: String
-        var hint: String?
-        var jobId: String
+        var device: DeviceReport
         var signatureKey: String
-        var hash: String
-        var digest: String?
-        var bytesReceived: UInt32
-        var palStatus: String
-        var palMain: String
-        var jobParseError: String
-        var docParseError: Int32
-        var otaError: String
         var mbedtlsError: Int32
-        var certificate: Certificate
-        var imageState: String
-        var reset: Bool
         var runningVersion: String
         var wrappedJobDocument: Bool
-        var log: [Line]
-        var statuses: [Published]
-    }
 
-    private func printJSON(run: DeviceRun, verdict: Verdict, loaded: DeviceInputOptions.Loaded) throws {
-        let key = loaded.key
-        let result = run.result
-        let report = Report(
-            verdict: verdict.accepted ? "accepted" : "rejected", outcome: run.outcomeName, summary: verdict.summary,
-            hint: verdict.accepted ? nil : verdict.hint, jobId: run.jobId, signatureKey: key.name, hash: run.hashName,
-            digest: result.outcome == HilOtaAccepted || result.outcome == HilOtaRejectedSignature ? run.digestHex : nil,
-            bytesReceived: result.bytesReceived, palStatus: String(format: "0x%08x", result.palStatus), palMain: run.palMainName,
-            jobParseError: run.jobParseErrorName, docParseError: result.docErr.rawValue, otaError: run.otaErrorName,
-            mbedtlsError: result.mbedtlsError,
-            certificate: .init(certfile: run.certFile, lookup: DeviceRun.certLookupName(result.certLookup), fallback: result.usedFallbackCertificate),
-            imageState: DeviceRun.imageStateName(result.imageState), reset: result.reset,
-            runningVersion: DeviceInputOptions.describeVersion(loaded.version), wrappedJobDocument: loaded.document.wrapped,
-            log: run.log.map { .init(level: $0.level, text: $0.text) },
-            statuses: run.statuses.map { .init(jobId: $0.jobId, payload: $0.payload) })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
-        Console.out(String(decoding: try encoder.encode(report), as: UTF8.self))
+        enum Keys: String, CodingKey { case verdict, signatureKey, mbedtlsError, runningVersion, wrappedJobDocument }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(device.accepted ? "accepted" : "rejected", forKey: .verdict)
+            try device.encode(to: encoder)
+            try container.encode(signatureKey, forKey: .signatureKey)
+            try container.encode(mbedtlsError, forKey: .mbedtlsError)
+            try container.encode(runningVersion, forKey: .runningVersion)
+            try container.encode(wrappedJobDocument, forKey: .wrappedJobDocument)
+        }
     }
 }

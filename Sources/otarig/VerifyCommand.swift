@@ -45,11 +45,11 @@ struct VerifyCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        guard profile != "cc3220-simplelink" else {
+            throw OtarigError("the cc3220-simplelink profile is not available yet; use esp32-mbedtls or posix-openssl")
+        }
         guard let palProfile = PALProfile(rawValue: profile) else {
             throw OtarigError("--profile '\(profile)' is not a profile: use esp32-mbedtls or posix-openssl")
-        }
-        guard palProfile != .cc3220SimpleLink else {
-            throw OtarigError("the cc3220-simplelink profile is not available yet; use esp32-mbedtls or posix-openssl")
         }
         let loaded = try inputs.load(defaultSignatureKey: palProfile.signatureKey)
         let image = try Files.read(inputs.image, what: "image")
@@ -73,127 +73,38 @@ struct VerifyCommand: ParsableCommand {
         if case .found(let bytes) = device.certificateLookup { certificateUsed = bytes } else if device.usedFallbackCertificate { certificateUsed = fallback }
         let policy = Policy.evaluate(signature: device.job?.signature ?? [], certificate: certificateUsed, facts: facts, now: Date())
         let accepted = device.accepted && (deviceOnly || policy.passed)
+        let summary = DeviceConsole.summary(device, inputs: inputs, loaded: loaded)
 
         if json {
-            try printJSON(device: device, policy: policy, accepted: accepted, profile: palProfile, loaded: loaded)
+            try JSONOutput.print(Report(
+                verdict: accepted ? "accepted" : "rejected", profile: palProfile.rawValue, signatureKey: loaded.key.name,
+                deviceOnly: deviceOnly, device: DeviceReport(device, summary: summary),
+                policy: .init(passed: policy.passed, findings: policy.findings.map { .init(check: $0.check.rawValue, result: $0.result.rawValue, detail: $0.detail) })))
         } else {
-            printConsole(device: device, policy: policy, accepted: accepted, profile: palProfile, loaded: loaded)
+            Console.out("twin: \(palProfile.rawValue), " + inputs.describe(loaded))
+            DeviceConsole.printEvents(device)
+            Console.out("device: " + summary.summary)
+            if let hint = summary.hint, !device.accepted { Console.out("hint: \(hint)") }
+            for finding in policy.findings {
+                Console.out("policy: \(finding.result.rawValue.uppercased()) \(finding.check.rawValue): \(finding.detail)")
+            }
+            let policyWord = policy.passed ? "passes" : "fails (\(policy.failures.map(\.check.rawValue).joined(separator: ", ")))"
+            Console.out("verdict: \(accepted ? "ACCEPT" : "REJECT") (device \(device.accepted ? "accepts" : "rejects"), policy \(policyWord)\(deviceOnly ? ", --device-only" : ""))")
         }
         if !accepted { throw ExitCode(1) }
     }
 
-    // MARK: output
-
-    static func deviceSummary(_ device: DeviceVerdict, directory: String) -> (String, String?) {
-        switch device.outcome {
-        case .accepted:
-            let certificate = device.usedFallbackCertificate ? "the compiled-in fallback certificate" : "certificate '\(device.job.map { $0.text(\.certFile) } ?? "")'"
-            return ("ACCEPTED: the signature over \(device.bytesReceived) bytes (\(device.hash.rawValue) \(hex(device.digest))) verifies with \(certificate) (\(device.signerKey ?? "?"))", nil)
-        case .selfTestStarted:
-            return ("ACCEPTED: self test started: the running version is newer than the updater's (image state Testing)", nil)
-        case .noActiveJob:
-            return ("REJECTED: no OTA job in the document (\(device.job?.jobError.freeRTOSName ?? ""))", nil)
-        case .rejectedJobDocument:
-            let job = device.job
-            return ("REJECTED: the agent refused the job document: \(job?.jobError.freeRTOSName ?? ""), DocParseErr_t=\(job?.docError.rawValue ?? 0) (\(job?.docError.freeRTOSName ?? ""))",
-                    "the log lines above name the field the agent stopped at")
-        case .rejectedProtocol:
-            return ("REJECTED: protocols names neither \"MQTT\" nor \"HTTP\" (OtaErrInvalidDataProtocol); the update is aborted", nil)
-        case .rejectedBlock:
-            return ("REJECTED: block \(device.blockIndex) arrived with \(device.blockSize) bytes, which filesize does not allow (Block range check failed)",
-                    "the job's filesize (\(device.job?.fileSize ?? 0)) must be the image's exact size")
-        case .rejectedSignature:
-            let hint: String
-            if device.palStatus.main == UInt32(PALMain.badSignerCert.rawValue), device.signatureFailure == nil {
-                hint = "no certificate '\(device.job.map { $0.text(\.certFile) } ?? "")' in '\(directory)': copy it there under that name, or pass --fallback-cert"
-            } else {
-                hint = device.signatureFailure?.explanation ?? "the image, the signature and the certificate do not belong together"
-            }
-            return ("REJECTED: \(device.palStatus.mainName) (status \(device.palStatus.hex))", hint)
-        case .rejectedVersion:
-            return ("REJECTED: \(device.otaError.freeRTOSName) in self test: the updater's version must be lower than the running one", nil)
-        case .rejectedImageState:
-            return ("REJECTED: the job's self-test state and the platform's image state disagree; the device resets",
-                    "a self-test job needs --platform-state pending-commit, and a download job needs valid")
-        }
-    }
-
-    private func printConsole(device: DeviceVerdict, policy: PolicyVerdict, accepted: Bool, profile: PALProfile, loaded: DeviceInputOptions.Loaded) {
-        Console.out("twin: \(profile.rawValue), " + inputs.describe(loaded))
-        for event in device.events {
-            switch event {
-            case .log(let line): Console.out("[\(line.level.rawValue)] \(line.text)")
-            case .status(let status): Console.out("publish $aws/things/<thing>/jobs/\(status.jobId)/update \(status.payload)")
-            }
-        }
-        let (summary, hint) = Self.deviceSummary(device, directory: inputs.certificateDirectory)
-        Console.out("device: " + summary)
-        if let hint, !device.accepted { Console.out("  hint: \(hint)") }
-        for finding in policy.findings {
-            Console.out("policy: \(finding.result.rawValue.uppercased()) \(finding.check.rawValue): \(finding.detail)")
-        }
-        let policyWord = policy.passed ? "passes" : "fails (\(policy.failures.map(\.check.rawValue).joined(separator: ", ")))"
-        Console.out("verdict: \(accepted ? "ACCEPT" : "REJECT") (device \(device.accepted ? "accepts" : "rejects"), policy \(policyWord)\(deviceOnly ? ", --device-only" : ""))")
-    }
-
     private struct Report: Encodable {
-        struct Device: Encodable {
-            var outcome: String
-            var accepted: Bool
-            var summary: String
-            var hint: String?
-            var palStatus: String
-            var palMain: String
-            var jobParseError: String
-            var docParseError: Int
-            var otaError: String
-            var imageState: String
-            var reset: Bool
-            var hash: String
-            var digest: String?
-            var bytesReceived: Int
-            var certificate: Certificate
-            var signerKey: String?
-            var failure: String?
-            var log: [Line]
-            var statuses: [Published]
-        }
-        struct Certificate: Encodable { var certfile: String; var lookup: String?; var fallback: Bool }
-        struct Line: Encodable { var level: String; var text: String }
-        struct Published: Encodable { var jobId: String; var payload: String }
         struct Finding: Encodable { var check: String; var result: String; var detail: String }
         struct PolicyPart: Encodable { var passed: Bool; var findings: [Finding] }
         var verdict: String
         var profile: String
         var signatureKey: String
         var deviceOnly: Bool
-        var device: Device
+        var device: DeviceReport
         var policy: PolicyPart
     }
-
-    private func printJSON(device: DeviceVerdict, policy: PolicyVerdict, accepted: Bool, profile: PALProfile, loaded: DeviceInputOptions.Loaded) throws {
-        let (summary, hint) = Self.deviceSummary(device, directory: inputs.certificateDirectory)
-        let job = device.job
-        let report = Report(
-            verdict: accepted ? "accepted" : "rejected", profile: profile.rawValue, signatureKey: loaded.key.name, deviceOnly: deviceOnly,
-            device: .init(
-                outcome: device.outcome.rawValue, accepted: device.accepted, summary: summary, hint: device.accepted ? nil : hint,
-                palStatus: device.palStatus.hex, palMain: device.palStatus.mainName,
-                jobParseError: job?.jobError.freeRTOSName ?? "", docParseError: job?.docError.rawValue ?? 0,
-                otaError: device.otaError.freeRTOSName, imageState: device.imageState.name, reset: device.reset,
-                hash: device.hash.rawValue, digest: device.digest.isEmpty ? nil : hex(device.digest), bytesReceived: device.bytesReceived,
-                certificate: .init(certfile: job.map { $0.text(\.certFile) } ?? "", lookup: device.certificateLookup?.name, fallback: device.usedFallbackCertificate),
-                signerKey: device.signerKey, failure: device.signatureFailure?.explanation,
-                log: device.log.map { .init(level: $0.level.rawValue, text: $0.text) },
-                statuses: device.statuses.map { .init(jobId: $0.jobId, payload: $0.payload) }),
-            policy: .init(passed: policy.passed, findings: policy.findings.map { .init(check: $0.check.rawValue, result: $0.result.rawValue, detail: $0.detail) }))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
-        Console.out(String(decoding: try encoder.encode(report), as: UTF8.self))
-    }
 }
-
-private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
 /// Certificates in a directory, looked up as the POSIX port of the C verifier does: the certfile is a name or a
 /// relative path inside the directory; empty names and names that climb out with ".." find nothing; PEM or DER.

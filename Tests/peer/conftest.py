@@ -14,6 +14,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# openssl genpkey arguments per key type, as otarig cert create names the types.
+OPENSSL_KEYGEN = {
+    "ec-p256": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-pkeyopt", "ec_param_enc:named_curve"],
+    "ec-p384": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-pkeyopt", "ec_param_enc:named_curve"],
+    "rsa-2048": ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    "rsa-3072": ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072"],
+    "rsa-4096": ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:4096"],
+}
+
+# The FreeRTOS recipe's cert_config.txt (reference freertos-ota.md §7).
+CERT_CONFIG = """[ req ]
+prompt             = no
+distinguished_name = my_dn
+[ my_dn ]
+commonName = test_signer@amazon.com
+[ my_exts ]
+keyUsage         = digitalSignature
+extendedKeyUsage = codeSigning
+"""
+
 
 def _otarig_path() -> Path:
     explicit = os.environ.get("OTARIG_BIN")

@@ -12,25 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-CERT_CONFIG = """[ req ]
-prompt             = no
-distinguished_name = my_dn
-[ my_dn ]
-commonName = test_signer@amazon.com
-[ my_exts ]
-keyUsage         = digitalSignature
-extendedKeyUsage = codeSigning
-"""
+from conftest import CERT_CONFIG, OPENSSL_KEYGEN
 
 # name -> (platform, otarig key type, encryption, hash, openssl keygen, openssl digest, job key)
 CASES = {
     "ecdsa": ("AmazonFreeRTOS-Default", "ec-p256", "ECDSA", "SHA256",
-              ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-pkeyopt", "ec_param_enc:named_curve"],
-              "-sha256", "sig-sha256-ecdsa"),
-    "rsa-sha256": ("AmazonFreeRTOS-Default", "rsa-2048", "RSA", "SHA256",
-                   ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], "-sha256", "sig-sha256-rsa"),
-    "rsa-sha1": ("AmazonFreeRTOS-TI-CC3220SF", "rsa-2048", "RSA", "SHA1",
-                 ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], "-sha1", "sig-sha1-rsa"),
+              OPENSSL_KEYGEN["ec-p256"], "-sha256", "sig-sha256-ecdsa"),
+    "rsa-sha256": ("AmazonFreeRTOS-Default", "rsa-2048", "RSA", "SHA256", OPENSSL_KEYGEN["rsa-2048"], "-sha256", "sig-sha256-rsa"),
+    "rsa-sha1": ("AmazonFreeRTOS-TI-CC3220SF", "rsa-2048", "RSA", "SHA1", OPENSSL_KEYGEN["rsa-2048"], "-sha1", "sig-sha1-rsa"),
 }
 
 

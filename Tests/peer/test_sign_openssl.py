@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import read_signed_object, signature_bytes
+from conftest import CERT_CONFIG, OPENSSL_KEYGEN, read_signed_object, signature_bytes
 
 # (platform, key type as otarig cert create names it, openssl digest, job-document key)
 CASES = [
@@ -20,25 +20,6 @@ CASES = [
     ("AWSLambda-SHA384-ECDSA", "ec-p384", "sha384", "sig-sha384-ecdsa"),
     ("Notation-OCI-SHA384-ECDSA", "ec-p384", "sha384", "sig-sha384-ecdsa"),
 ]
-
-OPENSSL_KEYGEN = {
-    "ec-p256": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-pkeyopt", "ec_param_enc:named_curve"],
-    "ec-p384": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-pkeyopt", "ec_param_enc:named_curve"],
-    "rsa-2048": ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-    "rsa-3072": ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072"],
-    "rsa-4096": ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:4096"],
-}
-
-# The FreeRTOS recipe's cert_config.txt (reference freertos-ota.md §7).
-CERT_CONFIG = """[ req ]
-prompt             = no
-distinguished_name = my_dn
-[ my_dn ]
-commonName = test_signer@amazon.com
-[ my_exts ]
-keyUsage         = digitalSignature
-extendedKeyUsage = codeSigning
-"""
 
 
 def firmware(path, size=70_001):
