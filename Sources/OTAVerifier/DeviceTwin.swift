@@ -32,11 +32,13 @@ public struct DeviceInputs: Sendable {
     /// The certificate under a certfile name (a PKCS#11 label or a path).
     public var certificates: @Sendable (String) -> CertificateLookup
     public var limits: JobDocumentLimits
+    /// The CC3220SF's trusted root catalog.
+    public var rootCatalog: RootCatalog?
 
     public init(profile: PALProfile, jobDocument: [UInt8], image: [UInt8], signatureKey: String? = nil,
                 runningVersion: UInt32 = 0x0100_0000, platformPendingCommit: Bool = false,
                 fallbackCertificate: [UInt8]? = nil, limits: JobDocumentLimits = .freeRTOSDefaults,
-                certificates: @escaping @Sendable (String) -> CertificateLookup) {
+                rootCatalog: RootCatalog? = nil, certificates: @escaping @Sendable (String) -> CertificateLookup) {
         self.profile = profile
         self.jobDocument = jobDocument
         self.image = image
@@ -45,14 +47,16 @@ public struct DeviceInputs: Sendable {
         self.platformPendingCommit = platformPendingCommit
         self.fallbackCertificate = fallbackCertificate
         self.limits = limits
+        self.rootCatalog = rootCatalog
         self.certificates = certificates
     }
 
-    /// The digest the profile's PAL computes: POSIX always SHA-256 (EVP_sha256), the mbedTLS PALs the hash their
-    /// signature key names.
+    /// The digest the profile's PAL computes: POSIX always SHA-256 (EVP_sha256), the CC3220SF always SHA-1, the
+    /// mbedTLS PALs the hash their signature key names.
     public var hash: ImageHash {
         switch profile {
         case .posixOpenSSL: .sha256
+        case .cc3220SimpleLink: .sha1
         case .esp32MbedTLS: signatureKey.contains("sha1") ? .sha1 : .sha256
         }
     }
@@ -94,6 +98,8 @@ public struct DeviceVerdict: Sendable {
     public var usedFallbackCertificate = false
     public var signerKey: String?
     public var signatureFailure: SignatureFailure?
+    /// The CC3220SF network processor's findings.
+    public var simpleLink: SimpleLinkEvidence?
 
     public init() {}
 
@@ -263,6 +269,7 @@ public enum DeviceTwin {
                 setImageState(.aborted, reason: UInt32(OtaError.invalidDataProtocol.rawValue))
                 return
             }
+            guard createFile(job) else { return }
             log(.info, "Setting OTA data interface.")
             receiveFile(job)
         }
@@ -296,6 +303,20 @@ public enum DeviceTwin {
         }
 
         // MARK: receiving the file
+
+        /// getFileContextFromJob's createFile. A failure sets the image state Aborted with the PAL status as the
+        /// reason, and the agent drops the file context (processNullFileContext: OtaErrJobParserError).
+        mutating func createFile(_ job: ParsedJobDocument) -> Bool {
+            guard inputs.profile == .cc3220SimpleLink, job.fileType == inputs.limits.firmwareFileTypeID,
+                  Int(job.fileSize) > SimpleLinkClose.maxFileSize
+            else { return true }
+            let status = PALStatus(.rxFileTooLarge, sub: UInt32(SimpleLinkClose.maxFileSize))
+            verdict.palStatus = status
+            verdict.otaError = .jobParserError
+            verdict.outcome = .rejectedFileCreate
+            setImageState(.aborted, reason: status.rawValue)
+            return false
+        }
 
         mutating func rejectIngest(_ ingestResult: Int, _ closeResult: PALStatus) {
             log(.error, "Failed to ingest data block, rejecting image: ingestDataBlock returned error: OtaErr_t=\(ingestResult)")
@@ -364,6 +385,7 @@ public enum DeviceTwin {
 
         mutating func closeFile(_ job: ParsedJobDocument, digest: TypedDigest) -> PALStatus {
             let certFile = job.text(\.certFile)
+            if inputs.profile == .cc3220SimpleLink { return closeSimpleLink(job, certFile: certFile, digest: digest) }
             var lookup: CertificateLookup = certFile.isEmpty && inputs.profile == .posixOpenSSL ? .notFound : inputs.certificates(certFile)
             if case .found(let bytes) = lookup, bytes.isEmpty { lookup = .unreadable }
             verdict.certificateLookup = lookup
@@ -397,6 +419,8 @@ public enum DeviceTwin {
                     }
                     return .success
                 }
+            case .cc3220SimpleLink:
+                return closeSimpleLink(job, certFile: certFile, digest: digest)
             case .posixOpenSSL:
                 // PEM_read_bio_X509 / X509_get_pubkey failing is BadSignerCert on this PAL.
                 switch SignatureChecker.decodeCertificate(certificateBytes, profile: .posixOpenSSL) {
@@ -412,6 +436,19 @@ public enum DeviceTwin {
                     return .success
                 }
             }
+        }
+
+        /// sl_FsClose: the network processor authenticates the file; no fallback certificate, no BadSignerCert.
+        mutating func closeSimpleLink(_ job: ParsedJobDocument, certFile: String, digest: TypedDigest) -> PALStatus {
+            log(.info, "Authenticating and closing file.")
+            let lookup = certFile.isEmpty ? CertificateLookup.notFound : inputs.certificates(certFile)
+            verdict.certificateLookup = lookup
+            guard case .sha1(let sha1) = digest else { return PALStatus(.signatureCheckFailed) }
+            let (evidence, key) = SimpleLinkClose.close(certFile: certFile, certificateFile: lookup, signature: job.signature,
+                                                        digest: sha1, catalog: inputs.rootCatalog)
+            verdict.simpleLink = evidence
+            verdict.signerKey = key?.description
+            return evidence.error?.palStatus ?? .success
         }
 
         mutating func signatureFailed(_ failure: SignatureFailure) -> PALStatus {

@@ -81,6 +81,8 @@ public enum DeviceOutcome: String, Sendable, CaseIterable {
     case rejectedJobDocument = "rejected-job-document"
     case rejectedProtocol = "rejected-protocol"
     case rejectedBlock = "rejected-block"
+    /// The PAL could not create the file (the CC3220SF's 512 KiB limit); the agent aborts the job.
+    case rejectedFileCreate = "rejected-file-create"
     case rejectedSignature = "rejected-signature"
     case rejectedVersion = "rejected-version"
     case rejectedImageState = "rejected-image-state"

@@ -10,9 +10,11 @@ public enum PALProfile: String, CaseIterable, Sendable {
     case esp32MbedTLS = "esp32-mbedtls"
     /// The Linux/POSIX PAL of the C SDK: OpenSSL, certfile as a path, then the in-source certificate.
     case posixOpenSSL = "posix-openssl"
+    /// TI CC3220SF: the SimpleLink network processor checks RSA/SHA-1 and the certificate chain to its root catalog.
+    case cc3220SimpleLink = "cc3220-simplelink"
 
     /// The PAL's `OTA_JsonFileSignatureKey`.
-    public var signatureKey: String { "sig-sha256-ecdsa" }
+    public var signatureKey: String { self == .cc3220SimpleLink ? "sig-sha1-rsa" : "sig-sha256-ecdsa" }
 }
 
 /// The digest a PAL computes over the received file.
@@ -98,7 +100,7 @@ enum SignatureChecker {
     static func decodeCertificate(_ bytes: [UInt8], profile: PALProfile) -> Result<SignerKey, SignatureFailure> {
         let ders: [[UInt8]]
         switch profile {
-        case .esp32MbedTLS:
+        case .esp32MbedTLS, .cc3220SimpleLink:
             // mbedtls_x509_crt_parse: PEM when the buffer holds a certificate header, every block must parse; DER otherwise.
             if bytes.firstRange(of: pemCertificateHeader) != nil {
                 guard let blocks = pemBlocks(bytes), !blocks.isEmpty else {
@@ -223,7 +225,7 @@ enum SignatureChecker {
                                                          coordinateBytes: Int) -> SignatureFailure? {
         let parsed: Key.Signature
         switch profile {
-        case .esp32MbedTLS:
+        case .esp32MbedTLS, .cc3220SimpleLink:
             switch MbedTLSSignature.read(signature) {
             case .failure(let refusal): return .signatureEncoding(refusal.reason)
             case .success(let (r, s)):

@@ -1,14 +1,24 @@
 import ArgumentParser
+import CodeSigning
 import Foundation
 
 /// The inputs `otarig device-verify` and `otarig verify` share, so the device and its twin run side by side on the
 /// same files with the same flags.
 struct DeviceInputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The OTA file as the device would receive it.", valueName: "file"))
-    var image: String
+    var image: String?
 
-    @Option(name: .customLong("job-doc"), help: ArgumentHelp("The job document (afr_ota) or job execution message (JSON).", valueName: "file"))
-    var jobDocument: String
+    @Option(name: .customLong("job-doc"), help: ArgumentHelp("The job document (afr_ota) or job execution message (JSON). With --signed-object it may be left out: the document AWS IoT's CreateOTAUpdate would make is used.", valueName: "file"))
+    var jobDocument: String?
+
+    @Option(name: .customLong("signed-object"), help: ArgumentHelp("Instead of --image: the signed object a signing job wrote (JSONEmbedded, or JSONDetached with --payload).", valueName: "file"))
+    var signedObject: String?
+
+    @Option(help: ArgumentHelp("The payload a JSONDetached signed object points at (its payloadLocation).", valueName: "file"))
+    var payload: String?
+
+    @Option(help: ArgumentHelp("The certfile of the job document made from --signed-object (the profile's certname); by default the one file in --cert-dir.", valueName: "name"))
+    var certfile: String?
 
     @Option(name: .customLong("cert-dir"), help: ArgumentHelp("Where the device's certificates are, named as the job's certfile.", valueName: "dir"))
     var certificateDirectory: String
@@ -36,26 +46,108 @@ struct DeviceInputOptions: ParsableArguments {
     /// The job id given to a bare afr_ota document when it is run as a job execution.
     static let localJobId = "AFR_OTA-otarig-device-verify"
 
-    /// What the files say, checked: the version word, the image's size, the bytes the device receives, the key.
+    /// What the files say, checked: the version word, the image, the bytes the device receives, the key.
     struct Loaded {
         var version: UInt32
-        var imageSize: Int
+        var image: Data
+        /// A file holding the image, for the C port, which reads it block by block.
+        var imagePath: String
+        /// Where the image came from, for messages.
+        var imageName: String
         var document: PreparedDocument
         var key: SignatureKey
+        /// The signed object's own fields, when the inputs came from one.
+        var signedObject: SignedObjectDocument?
+        /// A temporary file this run made (an embedded payload), removed by `cleanUp`.
+        var temporaryPath: String?
+
+        var imageSize: Int { image.count }
+
+        func cleanUp() {
+            if let temporaryPath { try? FileManager.default.removeItem(atPath: temporaryPath) }
+        }
     }
 
     /// Reads and checks every input; any problem is an OtarigError (exit 2) naming the file and the fix.
     func load(defaultSignatureKey: String = "sig-sha256-ecdsa") throws -> Loaded {
         let version = try Self.parseVersion(runningVersion)
-        let imageSize = try Files.size(image, what: "image")
         try checkCertificateDirectory()
-        let original = try Files.read(jobDocument, what: "job document")
-        guard original.count <= 64 * 1024 else {
-            throw OtarigError("the job document '\(jobDocument)' is \(original.count) bytes; a job document is at most 32 KiB (AWS IoT's limit); check the file")
+        var (image, imagePath, imageName, signed) = try loadImage()
+        var temporaryPath: String?
+        if imagePath == nil {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("otarig-payload-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).bin").path
+            try Files.writeAtomically(image, to: path, mode: 0o600)
+            imagePath = path
+            temporaryPath = path
         }
-        let prepared = try prepareJobDocument(original)
+        let prepared: PreparedDocument
+        if let jobDocument {
+            let original = try Files.read(jobDocument, what: "job document")
+            guard original.count <= 64 * 1024 else {
+                throw OtarigError("the job document '\(jobDocument)' is \(original.count) bytes; a job document is at most 32 KiB (AWS IoT's limit); check the file")
+            }
+            prepared = try prepareJobDocument(original)
+        } else if let signed {
+            prepared = try prepareJobDocument(Data(try jobDocument(for: signed).encoded().utf8))
+        } else {
+            throw OtarigError("--job-doc is missing: pass the job document that goes with --image (or use --signed-object, from which otarig makes one)")
+        }
         let key = try resolveSignatureKey(prepared, defaultKey: defaultSignatureKey)
-        return Loaded(version: version, imageSize: imageSize, document: prepared, key: key)
+        if signed != nil { imageName = signedObject ?? imageName }
+        return Loaded(version: version, image: image, imagePath: imagePath ?? "", imageName: imageName, document: prepared,
+                      key: key, signedObject: signed, temporaryPath: temporaryPath)
+    }
+
+    /// The image bytes, a path holding them when there is one, a name for messages, and the signed object.
+    private func loadImage() throws -> (Data, String?, String, SignedObjectDocument?) {
+        switch (image, signedObject) {
+        case (nil, nil):
+            throw OtarigError("no image: pass --image FILE with --job-doc FILE, or --signed-object FILE (a signing job's output)")
+        case (_?, _?):
+            throw OtarigError("--image and --signed-object both give the image; pass one of them")
+        case (let image?, nil):
+            if payload != nil { throw OtarigError("--payload goes with a JSONDetached --signed-object; with --image it is not used, drop it") }
+            return (try Files.read(image, what: "image"), image, image, nil)
+        case (nil, let path?):
+            let signed: SignedObjectDocument
+            do {
+                signed = try SignedObjectDocument(decoding: try Files.read(path, what: "signed object"))
+            } catch let error as CodeSigningError {
+                throw OtarigError("'\(path)': \(error.message)")
+            }
+            switch signed.payload {
+            case .embedded(let bytes):
+                if payload != nil {
+                    throw OtarigError("the signed object '\(path)' is JSONEmbedded: it carries its payload, so drop --payload")
+                }
+                return (bytes, nil, path, signed)
+            case .detached(let location):
+                guard let payload else {
+                    throw OtarigError("the signed object '\(path)' is JSONDetached; its payload is s3://\(location.bucketName)/\(location.key)?versionId=\(location.version): pass that object's bytes with --payload FILE")
+                }
+                return (try Files.read(payload, what: "payload"), payload, payload, signed)
+            }
+        }
+    }
+
+    /// The job document CreateOTAUpdate makes from a signed object: filesize = rawPayloadSize, the signature under
+    /// the key its algorithm names, certfile = the profile's certname.
+    private func jobDocument(for signed: SignedObjectDocument) throws -> OTAJobDocument {
+        let name: String
+        if let certfile {
+            name = certfile
+        } else {
+            let entries = ((try? FileManager.default.contentsOfDirectory(atPath: certificateDirectory)) ?? []).sorted()
+            guard entries.count == 1 else {
+                throw OtarigError("--certfile is missing: the job document made from the signed object needs the certfile the device looks up (the signing profile's certname); '\(certificateDirectory)' holds \(entries.count) files, so pass --certfile NAME")
+            }
+            name = entries[0]
+        }
+        do {
+            return try OTAJobDocument(signedObject: signed, certname: name, streamname: "otarig-stream", filepath: "firmware.bin")
+        } catch {
+            throw OtarigError("the signed object '\(signedObject ?? "")': \(error.message); the signature algorithms FreeRTOS devices verify are SHA256withECDSA, SHA256withRSA and SHA1withRSA")
+        }
     }
 
     /// The header line both commands print above the console.
@@ -121,11 +213,11 @@ struct DeviceInputOptions: ParsableArguments {
                 return PreparedDocument(bytes: Array(data), wrapped: false, object: nil)
             }
             let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "it does not parse"
-            throw OtarigError("the job document '\(jobDocument)' is not valid JSON (\(reason)); fix it, or pass --raw to see what a device does with these bytes")
+            throw OtarigError("the job document '\(jobDocument ?? "")' is not valid JSON (\(reason)); fix it, or pass --raw to see what a device does with these bytes")
         }
         guard let object = parsed as? [String: Any] else {
             if raw { return PreparedDocument(bytes: Array(data), wrapped: false, object: nil) }
-            throw OtarigError("the job document '\(jobDocument)' is not a JSON object; expected {\"afr_ota\": ...} or {\"execution\": ...}, or pass --raw")
+            throw OtarigError("the job document '\(jobDocument ?? "")' is not a JSON object; expected {\"afr_ota\": ...} or {\"execution\": ...}, or pass --raw")
         }
         if object["execution"] == nil, object["afr_ota"] != nil {
             var message = Array(#"{"clientToken":"0:otarig","timestamp":0,"execution":{"jobId":"\#(Self.localJobId)","status":"QUEUED","jobDocument":"#.utf8)
@@ -134,7 +226,7 @@ struct DeviceInputOptions: ParsableArguments {
             return PreparedDocument(bytes: message, wrapped: true, object: ["execution": ["jobDocument": object]])
         }
         if object["execution"] == nil, !raw {
-            throw OtarigError("the job document '\(jobDocument)' has neither afr_ota nor execution; it is not an OTA job (pass --raw to run it anyway)")
+            throw OtarigError("the job document '\(jobDocument ?? "")' has neither afr_ota nor execution; it is not an OTA job (pass --raw to run it anyway)")
         }
         return PreparedDocument(bytes: Array(data), wrapped: false, object: object)
     }

@@ -26,7 +26,8 @@ enum DeviceConsole {
         switch verdict.outcome {
         case .accepted:
             let certificate = verdict.usedFallbackCertificate ? "the compiled-in fallback certificate" : "certificate '\(certFile)'"
-            let key = verdict.signerKey.map { " (\($0))" } ?? ""
+            var key = verdict.signerKey.map { " (\($0))" } ?? ""
+            if let root = verdict.simpleLink?.root { key += ", chained to the catalog root in '\(root)'" }
             return ("ACCEPTED: the signature over \(verdict.bytesReceived) bytes (\(verdict.hash.rawValue) \(verdict.digest.hexString)) verifies with \(certificate)\(key)", nil)
         case .selfTestStarted:
             return ("ACCEPTED: self test started: the running version is newer than the updater's (image state Testing)", nil)
@@ -40,7 +41,15 @@ enum DeviceConsole {
         case .rejectedBlock:
             return ("REJECTED: block \(verdict.blockIndex) arrived with \(verdict.blockSize) bytes, which filesize does not allow (Block range check failed)",
                     "the image is \(loaded.imageSize) bytes but the job's filesize is \(job?.fileSize ?? 0): they must be equal")
+        case .rejectedFileCreate:
+            return ("REJECTED: \(verdict.palStatus.mainName) (status \(verdict.palStatus.hex)): the PAL could not create a \(job?.fileSize ?? 0)-byte file; the agent aborts the job",
+                    "the CC3220SF PAL takes files of at most 512 KiB (sub-code 0x80000); build a smaller image")
         case .rejectedSignature:
+            if let simpleLink = verdict.simpleLink, let error = simpleLink.error {
+                let alert = error.isSecurityAlert ? "; a security alert: the device counts these and locks itself after 15 (by default)" : ""
+                return ("REJECTED: \(verdict.palStatus.mainName) (status \(verdict.palStatus.hex)): SimpleLink \(error.name) (\(error.rawValue))",
+                        (simpleLink.detail ?? "") + alert)
+            }
             let summary = "REJECTED: \(verdict.palStatus.mainName) (status \(verdict.palStatus.hex))" + (libraryDetail.map { ": \($0)" } ?? "")
             let hint: String
             switch verdict.signatureFailure {
@@ -70,6 +79,14 @@ struct DeviceReport: Encodable {
     struct Certificate: Encodable { var certfile: String; var lookup: String?; var fallback: Bool }
     struct Line: Encodable { var level: String; var text: String }
     struct Published: Encodable { var jobId: String; var payload: String }
+    struct SimpleLink: Encodable {
+        var error: String?
+        var code: Int32?
+        var securityAlert: Bool
+        var detail: String?
+        var chain: [String]
+        var root: String?
+    }
 
     var outcome: String
     var accepted: Bool
@@ -89,6 +106,7 @@ struct DeviceReport: Encodable {
     var certificate: Certificate
     var signerKey: String?
     var failure: String?
+    var simpleLink: SimpleLink?
     var log: [Line]
     var statuses: [Published]
 
@@ -112,7 +130,11 @@ struct DeviceReport: Encodable {
         certificate = Certificate(certfile: job.map { $0.text(\.certFile) } ?? "", lookup: verdict.certificateLookup?.name,
                                   fallback: verdict.usedFallbackCertificate)
         signerKey = verdict.signerKey
-        failure = verdict.signatureFailure?.explanation
+        failure = verdict.signatureFailure?.explanation ?? verdict.simpleLink?.detail
+        simpleLink = verdict.simpleLink.map {
+            SimpleLink(error: $0.error?.name, code: $0.error?.rawValue, securityAlert: $0.error?.isSecurityAlert ?? false,
+                       detail: $0.detail, chain: $0.chain, root: $0.root)
+        }
         log = verdict.log.map { Line(level: $0.level.rawValue, text: $0.text) }
         statuses = verdict.statuses.map { Published(jobId: $0.jobId, payload: $0.payload) }
     }

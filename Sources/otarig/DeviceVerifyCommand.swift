@@ -37,8 +37,9 @@ struct DeviceVerifyCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try inputs.load()
+        defer { loaded.cleanUp() }
         let deviceInputs = DeviceRun.Inputs(
-            imagePath: inputs.image, jobDocument: loaded.document.bytes, certificateDirectory: inputs.certificateDirectory,
+            imagePath: loaded.imagePath, jobDocument: loaded.document.bytes, certificateDirectory: inputs.certificateDirectory,
             fallbackCertificatePath: inputs.fallbackCertificate, signatureKey: loaded.key.name, runningVersion: loaded.version,
             platformPendingCommit: inputs.platformState == .pendingCommit)
         let run: DeviceRun
@@ -48,7 +49,7 @@ struct DeviceVerifyCommand: ParsableCommand {
             throw OtarigError("cannot run the device: \(error.message)")
         }
         if run.inputError {
-            throw OtarigError("cannot read the image '\(inputs.image)' while receiving it; check the file")
+            throw OtarigError("cannot read the image '\(loaded.imageName)' while receiving it; check the file")
         }
 
         let verdict = run.verdict

@@ -18,7 +18,13 @@ struct VerifyCommand: ParsableCommand {
 
             Profiles: esp32-mbedtls (mbedTLS: lenient DER, refuses unknown critical extensions, certificate by \
             label then the compiled-in one), posix-openssl (OpenSSL: strict DER, PEM certificates only, always \
-            SHA-256, BadSignerCert when the certificate does not read).
+            SHA-256, BadSignerCert when the certificate does not read), cc3220-simplelink (TI's network \
+            processor: RSA PKCS#1 v1.5 over the file's SHA-1, the DER certificate under certfile chained to a root \
+            in --root-catalog, SimpleLink error codes as the SignatureCheckFailed sub-code, files up to 512 KiB).
+
+            The image comes with its job document (--image, --job-doc), or as the signed object a signing job \
+            wrote (--signed-object, and --payload for JSONDetached); without --job-doc otarig makes the document \
+            CreateOTAUpdate would (certfile from --certfile or the one file in --cert-dir).
 
             Takes the same flags as 'otarig device-verify', so the two can run side by side.
 
@@ -26,17 +32,15 @@ struct VerifyCommand: ParsableCommand {
               otarig verify --profile esp32-mbedtls --image fw.bin --job-doc job.json --cert-dir certs/
               otarig verify --profile posix-openssl --image fw.bin --job-doc job.json --cert-dir certs/ \\
                   --revocations facts.json --json
+              otarig verify --profile cc3220-simplelink --signed-object signed.json --cert-dir fs/ \\
+                  --root-catalog catalog/
             Exit status: 0 the device accepts and policy passes (or --device-only), 1 reject, 2 bad input.
             """
     )
 
-    @Option(help: ArgumentHelp("The PAL profile: esp32-mbedtls or posix-openssl.", valueName: "profile"))
-    var profile: String = PALProfile.esp32MbedTLS.rawValue
+    @OptionGroup var twin: TwinOptions
 
     @OptionGroup var inputs: DeviceInputOptions
-
-    @Option(help: ArgumentHelp("Signer facts (revocations, expiry) captured from a signing service: otarig-signer-facts/1 JSON.", valueName: "file"))
-    var revocations: String?
 
     @Flag(name: .customLong("device-only"), help: "Decide on the device layer alone (policy is still reported).")
     var deviceOnly = false
@@ -45,43 +49,18 @@ struct VerifyCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard profile != "cc3220-simplelink" else {
-            throw OtarigError("the cc3220-simplelink profile is not available yet; use esp32-mbedtls or posix-openssl")
-        }
-        guard let palProfile = PALProfile(rawValue: profile) else {
-            throw OtarigError("--profile '\(profile)' is not a profile: use esp32-mbedtls or posix-openssl")
-        }
-        let loaded = try inputs.load(defaultSignatureKey: palProfile.signatureKey)
-        let image = try Files.read(inputs.image, what: "image")
-        let fallback = try inputs.fallbackCertificate.map { try Array(Files.read($0, what: "fallback certificate")) }
-        let facts = try revocations.map { path -> SignerFacts in
-            do {
-                return try SignerFacts.decode(try Files.read(path, what: "signer facts"))
-            } catch let error as PolicyError {
-                throw OtarigError("the signer facts '\(path)' do not read: \(error.message)")
-            }
-        }
-
-        let directory = inputs.certificateDirectory
-        let deviceInputs = DeviceInputs(
-            profile: palProfile, jobDocument: loaded.document.bytes, image: Array(image), signatureKey: loaded.key.name,
-            runningVersion: loaded.version, platformPendingCommit: inputs.platformState == .pendingCommit,
-            fallbackCertificate: fallback) { name in CertificateDirectory.lookup(name, in: directory) }
-        let device = DeviceTwin.run(deviceInputs)
-
-        var certificateUsed: [UInt8]?
-        if case .found(let bytes) = device.certificateLookup { certificateUsed = bytes } else if device.usedFallbackCertificate { certificateUsed = fallback }
-        let policy = Policy.evaluate(signature: device.job?.signature ?? [], certificate: certificateUsed, facts: facts, now: Date())
+        let run = try TwinRun.run(twin, inputs)
+        let device = run.device, policy = run.policy, loaded = run.loaded
         let accepted = device.accepted && (deviceOnly || policy.passed)
         let summary = DeviceConsole.summary(device, inputs: inputs, loaded: loaded)
 
         if json {
             try JSONOutput.print(Report(
-                verdict: accepted ? "accepted" : "rejected", profile: palProfile.rawValue, signatureKey: loaded.key.name,
+                verdict: accepted ? "accepted" : "rejected", profile: run.profile.rawValue, signatureKey: loaded.key.name,
                 deviceOnly: deviceOnly, device: DeviceReport(device, summary: summary),
                 policy: .init(passed: policy.passed, findings: policy.findings.map { .init(check: $0.check.rawValue, result: $0.result.rawValue, detail: $0.detail) })))
         } else {
-            Console.out("twin: \(palProfile.rawValue), " + inputs.describe(loaded))
+            Console.out("twin: \(run.profile.rawValue), " + inputs.describe(loaded))
             DeviceConsole.printEvents(device)
             Console.out("device: " + summary.summary)
             if let hint = summary.hint, !device.accepted { Console.out("hint: \(hint)") }

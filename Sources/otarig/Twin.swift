@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import OTAVerifier
+
+/// The options `otarig verify` and `otarig explain` add to the device inputs: which PAL the twin plays, the
+/// CC3220SF's root catalog, and where the policy layer's signer facts come from.
+struct TwinOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The PAL profile: esp32-mbedtls, posix-openssl or cc3220-simplelink.", valueName: "profile"))
+    var profile: String = PALProfile.esp32MbedTLS.rawValue
+
+    @Option(name: .customLong("root-catalog"), help: ArgumentHelp("cc3220-simplelink: the trusted root certificates (PEM or DER files) the network processor checks the chain against; a file revoked.txt lists revoked certificates by SHA-1 or SHA-256 fingerprint.", valueName: "dir"))
+    var rootCatalog: String?
+
+    @Option(help: ArgumentHelp("Signer facts (revocations, expiry) captured with 'otarig facts capture': otarig-signer-facts/1 JSON.", valueName: "file"))
+    var revocations: String?
+
+    func palProfile() throws -> PALProfile {
+        guard let palProfile = PALProfile(rawValue: profile) else {
+            throw OtarigError("--profile '\(profile)' is not a profile: use esp32-mbedtls, posix-openssl or cc3220-simplelink")
+        }
+        return palProfile
+    }
+
+    /// The root catalog directory, read: every regular file but revoked.txt is a root.
+    func loadCatalog(for profile: PALProfile, inputs: DeviceInputOptions) throws -> RootCatalog? {
+        guard profile == .cc3220SimpleLink else {
+            if rootCatalog != nil {
+                throw OtarigError("--root-catalog is for the cc3220-simplelink profile; the \(profile.rawValue) PAL checks no certificate chain, drop it")
+            }
+            return nil
+        }
+        if inputs.fallbackCertificate != nil {
+            throw OtarigError("the CC3220SF PAL has no compiled-in certificate (sl_FsClose takes only the file certfile names); drop --fallback-cert")
+        }
+        guard let rootCatalog else {
+            throw OtarigError("the cc3220-simplelink profile needs --root-catalog DIR: the trusted roots the network processor checks the signer's chain against (on development boards TI's playground root, dummy-root-ca-cert)")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: rootCatalog, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw OtarigError("--root-catalog '\(rootCatalog)' is not a directory; pass the directory holding the trusted root certificates")
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: rootCatalog)) ?? []).sorted()
+        var files: [(name: String, bytes: [UInt8])] = []
+        var revocationList: String?
+        for name in names {
+            let path = rootCatalog + "/" + name
+            var entryIsDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &entryIsDirectory), !entryIsDirectory.boolValue else { continue }
+            let data = try Files.read(path, what: "root catalog entry")
+            if name == "revoked.txt" {
+                guard let text = String(data: data, encoding: .utf8) else {
+                    throw OtarigError("'\(path)' is not UTF-8 text; write one fingerprint per line")
+                }
+                revocationList = text
+            } else {
+                files.append((name, Array(data)))
+            }
+        }
+        guard !files.isEmpty else {
+            throw OtarigError("the root catalog '\(rootCatalog)' holds no certificates; put the trusted root there (PEM or DER)")
+        }
+        do {
+            return try RootCatalog.load(files: files, revocationList: revocationList)
+        } catch {
+            throw OtarigError("the root catalog '\(rootCatalog)': \(error.message)")
+        }
+    }
+
+    func loadFacts() throws -> SignerFacts? {
+        try revocations.map { path -> SignerFacts in
+            do {
+                return try SignerFacts.decode(try Files.read(path, what: "signer facts"))
+            } catch let error as PolicyError {
+                throw OtarigError("the signer facts '\(path)' do not read: \(error.message)")
+            }
+        }
+    }
+}
+
+/// One run of the twin on the command line's inputs: the device layer, the policy layer, and what they used.
+struct TwinRun {
+    var profile: PALProfile
+    var loaded: DeviceInputOptions.Loaded
+    var deviceInputs: DeviceInputs
+    var device: DeviceVerdict
+    var policy: PolicyVerdict
+    var facts: SignerFacts?
+    var fallback: [UInt8]?
+    /// The certificate the device verified with (found under certfile, or the fallback).
+    var certificateUsed: [UInt8]?
+
+    static func run(_ options: TwinOptions, _ inputs: DeviceInputOptions, now: Date = Date()) throws -> TwinRun {
+        let profile = try options.palProfile()
+        let catalog = try options.loadCatalog(for: profile, inputs: inputs)
+        let loaded = try inputs.load(defaultSignatureKey: profile.signatureKey)
+        defer { loaded.cleanUp() }
+        let fallback = try inputs.fallbackCertificate.map { try Array(Files.read($0, what: "fallback certificate")) }
+        let facts = try options.loadFacts()
+
+        let directory = inputs.certificateDirectory
+        let deviceInputs = DeviceInputs(
+            profile: profile, jobDocument: loaded.document.bytes, image: Array(loaded.image), signatureKey: loaded.key.name,
+            runningVersion: loaded.version, platformPendingCommit: inputs.platformState == .pendingCommit,
+            fallbackCertificate: fallback, rootCatalog: catalog) { name in CertificateDirectory.lookup(name, in: directory) }
+        let device = DeviceTwin.run(deviceInputs)
+
+        var certificateUsed: [UInt8]?
+        if case .found(let bytes) = device.certificateLookup { certificateUsed = bytes } else if device.usedFallbackCertificate { certificateUsed = fallback }
+        let policy = Policy.evaluate(signature: device.job?.signature ?? [], certificate: certificateUsed, facts: facts, now: now)
+        return TwinRun(profile: profile, loaded: loaded, deviceInputs: deviceInputs, device: device, policy: policy, facts: facts,
+                       fallback: fallback, certificateUsed: certificateUsed)
+    }
+}
