@@ -40,6 +40,49 @@ public enum FreeRTOSBase64 {
         return run.status == .success ? .success(run.written) : .failure(run.status)
     }
 
+    /// Where the agent's decoder stopped and which rule it applied, in words: for `otarig explain`.
+    public static func diagnose<C: Collection>(_ input: C, capacity: Int) -> (status: Status, offset: Int?, rule: String)
+    where C.Element == UInt8 {
+        let symbols = Array(input)
+        if symbols.count < 2 {
+            return (.invalidInputSize, nil, "the value has \(symbols.count) characters; the agent needs at least 2")
+        }
+        var decoder = Decoder(capacity: max(0, capacity))
+        for (offset, symbol) in symbols.enumerated() {
+            decoder.consume(symbol)
+            guard decoder.status == .success else {
+                let shown = symbol >= 0x20 && symbol < 0x7F ? "'\(Character(UnicodeScalar(symbol)))'" : "byte 0x" + String(symbol, radix: 16)
+                let rule: String
+                switch decoder.status {
+                case .invalidSymbol:
+                    rule = "\(shown) at offset \(offset) is not a base64 symbol (A-Z a-z 0-9 + /); the agent skips only CR, LF and spaces, and does not undo JSON escapes such as \\/"
+                case .invalidSymbolOrdering:
+                    rule = "\(shown) at offset \(offset) comes after a space or '=' padding; the agent allows those only at the end"
+                case .invalidPaddingSymbol:
+                    rule = "a third '=' at offset \(offset); base64 ends with at most two"
+                case .invalidBufferSize:
+                    rule = "the value decodes to more than \(capacity) bytes, the agent's signature buffer (OTA_MAX_SIGNATURE_SIZE), at offset \(offset)"
+                default:
+                    rule = "\(decoder.status.freeRTOSName) at offset \(offset)"
+                }
+                return (decoder.status, offset, rule)
+            }
+        }
+        decoder.finish()
+        switch decoder.status {
+        case .success:
+            return (.success, nil, "decodes to \(decoder.written.count) bytes")
+        case .invalidInputSize:
+            return (.invalidInputSize, symbols.count, "one symbol is left over after the last whole group of four (6 bits cannot make a byte)")
+        case .nonZeroPadding:
+            return (.nonZeroPadding, symbols.count, "the last symbol's unused low bits are not zero (a non-canonical ending, as in 'QR==' for 'QQ==')")
+        case .invalidBufferSize:
+            return (.invalidBufferSize, symbols.count, "the value decodes to more than \(capacity) bytes, the agent's signature buffer (OTA_MAX_SIGNATURE_SIZE)")
+        default:
+            return (decoder.status, symbols.count, decoder.status.freeRTOSName)
+        }
+    }
+
     /// The decoder as the agent runs it on its signature buffer: every whole quantum is written to the
     /// destination as soon as it is decoded, so a decode that fails later has still overwritten the start of the
     /// buffer. `written` is what reached the destination, whatever the status.
