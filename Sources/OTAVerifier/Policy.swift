@@ -13,7 +13,9 @@ import X509
 ///      "signingJobs": [{"jobId": "…", "signature": "<base64, as in the job document>", "platformId": "…",
 ///                       "profileName": "…", "profileVersion": "…", "signedAt": "<ISO 8601>",
 ///                       "signatureExpiresAt": null,
-///                       "revocation": {"revokedAt": "…", "revokedBy": "…", "reason": "…"} }],
+///                       "revocation": {"revokedAt": "…", "revokedBy": "…", "reason": "…"},
+///                       "jobArn": "…", "profileVersionArn": "…",
+///                       "revokedEntities": ["<ARNs GetRevocationStatus named at the signing time>"] }],
 ///      "profileRevocations": [{"profileName": "…", "profileVersion": "…", "effectiveTime": "…",
 ///                              "revokedAt": "…", "reason": "…"}]}
 ///
@@ -37,10 +39,18 @@ public struct SignerFacts: Codable, Sendable, Equatable {
         public var signedAt: Date?
         public var signatureExpiresAt: Date?
         public var revocation: Revocation?
+        public var jobArn: String?
+        public var profileVersionArn: String?
+        /// What the service's GetRevocationStatus answered for this job at its signing time (nil: not asked).
+        public var revokedEntities: [String]?
 
         public init(jobId: String, signature: String, platformId: String? = nil, profileName: String? = nil,
                     profileVersion: String? = nil, signedAt: Date? = nil, signatureExpiresAt: Date? = nil,
-                    revocation: Revocation? = nil) {
+                    revocation: Revocation? = nil, jobArn: String? = nil, profileVersionArn: String? = nil,
+                    revokedEntities: [String]? = nil) {
+            self.jobArn = jobArn
+            self.profileVersionArn = profileVersionArn
+            self.revokedEntities = revokedEntities
             self.jobId = jobId
             self.signature = signature
             self.platformId = platformId
@@ -170,6 +180,9 @@ public enum Policy {
                 let when = revocation.revokedAt.map { " at \(iso($0))" } ?? ""
                 findings.append(.init(check: .signatureRevoked, result: .fail,
                                       detail: "signing job \(job.jobId)'s signature was revoked\(when)\(revocation.reason.map { ": \($0)" } ?? "")"))
+            } else if let arn = job.jobArn, job.revokedEntities?.contains(arn) == true {
+                findings.append(.init(check: .signatureRevoked, result: .fail,
+                                      detail: "the service's GetRevocationStatus lists signing job \(job.jobId) as revoked"))
             } else {
                 findings.append(.init(check: .signatureRevoked, result: .pass, detail: "signing job \(job.jobId) is not revoked"))
             }
@@ -189,6 +202,9 @@ public enum Policy {
                 }
             } else if revoked != nil {
                 findings.append(.init(check: .profileRevoked, result: .unknown, detail: "profile \(name) version \(version) is revoked but the signing time is unknown"))
+            } else if let arn = job.profileVersionArn, job.revokedEntities?.contains(arn) == true {
+                findings.append(.init(check: .profileRevoked, result: .fail,
+                                      detail: "the service's GetRevocationStatus lists profile \(name) version \(version) as revoked at the signing time"))
             } else {
                 findings.append(.init(check: .profileRevoked, result: .pass, detail: "profile \(name) version \(version) is not revoked"))
             }

@@ -3,7 +3,7 @@ import Foundation
 import OTAVerifier
 
 /// `otarig explain`: the twin's run, step by step in the device's order, with the evidence for each step.
-struct ExplainCommand: ParsableCommand {
+struct ExplainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Walk the device's checks on an OTA image step by step and say where and why it fails.",
@@ -33,8 +33,8 @@ struct ExplainCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the walk.")
     var json = false
 
-    func run() throws {
-        let run = try TwinRun.run(twin, inputs)
+    func run() async throws {
+        let run = try await TwinRun.run(twin, inputs)
         let device = run.device
         let signatureText = Explainer.signatureText(in: run.deviceInputs.jobDocument, key: run.deviceInputs.signatureKey)
         let explanation = Explainer.explain(run.deviceInputs, device, signatureText: signatureText, candidates: try candidates(fallback: run.fallback))

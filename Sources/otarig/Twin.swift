@@ -14,6 +14,9 @@ struct TwinOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Signer facts (revocations, expiry) captured with 'otarig facts capture': otarig-signer-facts/1 JSON.", valueName: "file"))
     var revocations: String?
 
+    @Option(help: ArgumentHelp("Read the signer facts live from this signing service (otarig serve or AWS Signer), signed with the aws CLI's credentials ($AWS_PROFILE, $AWS_SHARED_CREDENTIALS_FILE or $AWS_ACCESS_KEY_ID).", valueName: "url"))
+    var signer: String?
+
     func palProfile() throws -> PALProfile {
         guard let palProfile = PALProfile(rawValue: profile) else {
             throw OtarigError("--profile '\(profile)' is not a profile: use esp32-mbedtls, posix-openssl or cc3220-simplelink")
@@ -66,8 +69,17 @@ struct TwinOptions: ParsableArguments {
         }
     }
 
-    func loadFacts() throws -> SignerFacts? {
-        try revocations.map { path -> SignerFacts in
+    func loadFacts() async throws -> SignerFacts? {
+        if let signer {
+            if revocations != nil { throw OtarigError("--signer and --revocations both give signer facts; pass one of them") }
+            let client = try SignerEndpointOptions.client(endpoint: signer, region: nil, awsProfile: nil)
+            do {
+                return try await SignerFactsCapture.capture(client) { Console.error($0) }
+            } catch let failure as AWSServiceClient.Failure {
+                throw OtarigError("cannot read signer facts from \(signer): \(failure.message)")
+            }
+        }
+        return try revocations.map { path -> SignerFacts in
             do {
                 return try SignerFacts.decode(try Files.read(path, what: "signer facts"))
             } catch let error as PolicyError {
@@ -89,13 +101,13 @@ struct TwinRun {
     /// The certificate the device verified with (found under certfile, or the fallback).
     var certificateUsed: [UInt8]?
 
-    static func run(_ options: TwinOptions, _ inputs: DeviceInputOptions, now: Date = Date()) throws -> TwinRun {
+    static func run(_ options: TwinOptions, _ inputs: DeviceInputOptions, now: Date = Date()) async throws -> TwinRun {
         let profile = try options.palProfile()
         let catalog = try options.loadCatalog(for: profile, inputs: inputs)
         let loaded = try inputs.load(defaultSignatureKey: profile.signatureKey)
         defer { loaded.cleanUp() }
         let fallback = try inputs.fallbackCertificate.map { try Array(Files.read($0, what: "fallback certificate")) }
-        let facts = try options.loadFacts()
+        let facts = try await options.loadFacts()
 
         let directory = inputs.certificateDirectory
         let deviceInputs = DeviceInputs(

@@ -4,7 +4,7 @@ import OTAVerifier
 
 /// `otarig verify`: the host twin's verdict on an image and its job document, per PAL profile, with the host-only
 /// policy layer beside it.
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Predict a FreeRTOS device's verdict on an OTA image (host twin), and check host-only policy.",
@@ -48,8 +48,8 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the console.")
     var json = false
 
-    func run() throws {
-        let run = try TwinRun.run(twin, inputs)
+    func run() async throws {
+        let run = try await TwinRun.run(twin, inputs)
         let device = run.device, policy = run.policy, loaded = run.loaded
         let accepted = device.accepted && (deviceOnly || policy.passed)
         let summary = DeviceConsole.summary(device, inputs: inputs, loaded: loaded)

@@ -164,4 +164,24 @@ struct PolicyTests {
             #expect(error.message.contains("otarig-signer-facts/1"))
         }
     }
+
+    @Test("the service's GetRevocationStatus answer fails the job or the profile version when the records alone do not")
+    func serviceRevokedEntities() {
+        let jobArn = "arn:aws:signer:us-east-1:111111111111:/signing-jobs/j1"
+        let versionArn = "arn:aws:signer:us-east-1:111111111111:/signing-profiles/p/V1"
+        func facts(_ entities: [String]) -> SignerFacts {
+            SignerFacts(signingJobs: [.init(jobId: "j1", signature: Data(Self.signature).base64EncodedString(), profileName: "p",
+                                            profileVersion: "V1", signedAt: Self.signedAt, jobArn: jobArn, profileVersionArn: versionArn,
+                                            revokedEntities: entities)])
+        }
+        func result(_ entities: [String], _ check: PolicyFinding.Check) -> PolicyFinding.Result? {
+            Policy.evaluate(signature: Self.signature, certificate: nil, facts: facts(entities), now: Self.signedAt).findings.first { $0.check == check }?.result
+        }
+        #expect(result([], .signatureRevoked) == .pass)
+        #expect(result([], .profileRevoked) == .pass)
+        #expect(result([jobArn], .signatureRevoked) == .fail)
+        #expect(result([versionArn], .profileRevoked) == .fail)
+        #expect(result([versionArn], .signatureRevoked) == .pass)
+    }
 }
+

@@ -140,4 +140,22 @@ struct CredentialsFileTests {
         #expect(credential.accessKeyId.count == 20 && credential.secretAccessKey.count == 40)
         #expect(try CredentialsFile.parse(CredentialsFile.render(credential)) == [credential])
     }
+
+    @Test("the client signer's requests pass the verifier, with a session token and an encoded query; a changed query fails")
+    func clientSignerRoundTrip() throws {
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        let signer = SigV4ClientSigner(accessKeyId: SigV4Tests.example.accessKeyId, secretAccessKey: SigV4Tests.example.secretAccessKey,
+                                       sessionToken: "token/with+chars", region: "us-east-1")
+        let query = "signatureTimestamp=\(SigV4ClientSigner.encode("2026-11-22T10:00:00Z"))&jobArn=\(SigV4ClientSigner.encode("arn:aws:signer:us-east-1:1:/signing-jobs/j"))"
+        for (service, path) in [("signer", "/revocations"), ("s3", "/bucket/signed/a%20b")] {
+            let headers: [(name: String, value: String)] = [("host", "127.0.0.1:8765")]
+            let added = signer.sign(method: "GET", rawPath: path, rawQuery: query, headers: headers, body: [], service: service, now: now)
+            #expect(added.contains { $0.name == "x-amz-security-token" })
+            let request = SigV4Verifier.Request(method: "GET", rawPath: path, rawQuery: query, headers: headers + added, body: [])
+            let identity = try SigV4Verifier(credentials: [SigV4Tests.example]).verify(request, now: now, region: "us-east-1")
+            #expect(identity.service == service && identity.credential.accessKeyId == SigV4Tests.example.accessKeyId)
+            let changed = SigV4Verifier.Request(method: "GET", rawPath: path, rawQuery: query + "&x=1", headers: headers + added, body: [])
+            #expect(throws: SigV4Verifier.Failure.self) { try SigV4Verifier(credentials: [SigV4Tests.example]).verify(changed, now: now, region: "us-east-1") }
+        }
+    }
 }

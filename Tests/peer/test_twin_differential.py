@@ -278,3 +278,204 @@ def test_twin_agrees_with_mbedtls_and_openssl(otarig_bin, openssl_bin, tmp_path)
                        for c, p in disagreements[:20])
     assert not disagreements, f"{len(disagreements)} of {len(cases)} cases disagree:\n{report}"
     assert len(outcomes) == len(MUTATIONS), f"mutations not reached: {sorted(set(MUTATIONS) - set(outcomes))}"
+
+
+# --- cc3220-simplelink: the twin against the openssl CLI -------------------------------------------------------
+#
+# The network processor's checks, each made here by openssl in the twin's order (reference freertos-ota.md §3.2):
+# the certificate file as DER (`openssl x509 -inform DER`), an RSA key, the catalog's revocation list (SHA-1
+# fingerprints from `openssl x509 -fingerprint`), the chain to a catalog root (`openssl verify -no_check_time`, error
+# 20 = no such root, 7 = a link's signature), the signature's length against the modulus, then RSA PKCS#1 v1.5 over
+# the file's SHA-1 (`openssl pkeyutl -verify -rawin -digest sha1`). The SimpleLink code that says which check failed
+# is compared, as the status word the PAL reports.
+
+CC3220_CASES = int(os.environ.get("OTARIG_CC3220_CASES", "400"))
+SL = {"ok": "0x00000000", "name-length": "0xe3ffd7ce", "no-file": "0xe3ffd77c", "chain": "0xe3ffd7cc", "revoked": "0xe3ffd7df",
+      "root-unknown": "0xe3ffd7d1", "illegal-signature": "0xe3ffd785", "wrong-signature": "0xe3ffd7cf"}
+
+
+def issued(key, name, issuer_key, issuer_name, *, ca=False, expired=False):
+    builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+               .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)])).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(NOW - datetime.timedelta(days=800 if expired else 1))
+               .not_valid_after(NOW - datetime.timedelta(days=400) if expired else NOW + datetime.timedelta(days=365))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if not ca:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+class TIMaterial:
+    """A root catalog, a SimpleLink file system of signer certificates (DER), and the PEM copies openssl reads."""
+
+    def __init__(self, directory: Path):
+        self.dir = directory
+        (directory / "fs").mkdir(parents=True)
+        (directory / "catalog").mkdir()
+        (directory / "pem").mkdir()
+        new = lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        root_key, other_root_key, forged_key, inter_key = new(), new(), new(), new()
+        self.key1, self.key2 = new(), new()
+        root = issued(root_key, "otarig test root", root_key, "otarig test root", ca=True)
+        other_root = issued(other_root_key, "other root", other_root_key, "other root", ca=True)
+        intermediate = issued(inter_key, "otarig intermediate", root_key, "otarig test root", ca=True)
+        self.certs = {
+            "signer": issued(self.key1, "signer", root_key, "otarig test root"),
+            "signer2": issued(self.key2, "signer two", root_key, "otarig test root"),
+            "signer-other-root": issued(self.key1, "signer other", other_root_key, "other root"),
+            "signer-forged": issued(self.key1, "signer forged", forged_key, "otarig test root"),
+            "signer-revoked": issued(self.key1, "signer revoked", root_key, "otarig test root"),
+            "signer-expired": issued(self.key1, "signer expired", root_key, "otarig test root", expired=True),
+            "signer-via-intermediate": issued(self.key1, "signer via intermediate", inter_key, "otarig intermediate"),
+            "signer-ecdsa": issued(ec.generate_private_key(ec.SECP256R1()), "signer ecdsa", root_key, "otarig test root"),
+        }
+        self.intermediate = intermediate
+        # TI's own recipe signs the signer certificate with SHA-1 (openssl x509 -req -sha1); pyca refuses to, so openssl makes it.
+        pem = lambda key: key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        (directory / "root.key").write_bytes(pem(root_key))
+        (directory / "key1.pem").write_bytes(pem(self.key1))
+        (directory / "root-ca.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+        subprocess.run(["openssl", "req", "-new", "-key", str(directory / "key1.pem"), "-subj", "/CN=signer sha1", "-out", str(directory / "sha1.csr")],
+                       check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", str(directory / "sha1.csr"), "-CA", str(directory / "root-ca.pem"), "-CAkey",
+                        str(directory / "root.key"), "-sha1", "-set_serial", "7", "-days", "30", "-out", str(directory / "sha1.pem")],
+                       check=True, capture_output=True)
+        self.certs["signer-sha1-cert"] = x509.load_pem_x509_certificate((directory / "sha1.pem").read_bytes())
+        (directory / "catalog" / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+        (directory / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+        (directory / "intermediate.pem").write_bytes(intermediate.public_bytes(serialization.Encoding.PEM))
+        for name, cert in self.certs.items():
+            der = cert.public_bytes(serialization.Encoding.DER)
+            if name == "signer-via-intermediate":
+                der += intermediate.public_bytes(serialization.Encoding.DER)  # the chain file: signer, then intermediate
+            (directory / "fs" / f"{name}.der").write_bytes(der)
+            (directory / "pem" / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (directory / "fs" / "signer-as-pem.der").write_bytes(self.certs["signer"].public_bytes(serialization.Encoding.PEM))
+        (directory / "pem" / "signer-as-pem.pem").write_bytes(self.certs["signer"].public_bytes(serialization.Encoding.PEM))
+        fingerprint = self.certs["signer-revoked"].fingerprint(hashes.SHA1()).hex(":").upper()
+        (directory / "catalog" / "revoked.txt").write_text(f"# revoked by the catalog\n{fingerprint}\n")
+
+
+CC3220_MUTATIONS = ["valid", "payload-flip", "signature-flip", "truncate", "size-plus-one", "rsa-short", "rsa-long", "wrong-key",
+                    "other-root", "forged-issuer", "revoked", "expired", "intermediate", "pem-in-fs", "ecdsa-cert",
+                    "missing-cert-file", "missing-certfile", "sha256-signature", "cert-signed-sha1", "bad-base64"]
+
+
+def make_cc3220_case(index, rng, material, root: Path):
+    mutation = CC3220_MUTATIONS[index % len(CC3220_MUTATIONS)]
+    size = rng.choice([1, 100, 4095, 4096, 4097, 10000, 20001])
+    payload = bytearray(rng.getrandbits(8) for _ in range(size))
+    signature = material.key1.sign(bytes(payload), padding.PKCS1v15(), hashes.SHA1())
+    cert = {"wrong-key": "signer2", "other-root": "signer-other-root", "forged-issuer": "signer-forged", "revoked": "signer-revoked",
+            "expired": "signer-expired", "intermediate": "signer-via-intermediate", "pem-in-fs": "signer-as-pem",
+            "ecdsa-cert": "signer-ecdsa", "cert-signed-sha1": "signer-sha1-cert"}.get(mutation, "signer")
+    certfile = f"{cert}.der"
+    filesize = size
+    if mutation == "payload-flip":
+        payload[rng.randrange(size)] ^= 1 << rng.randrange(8)
+    elif mutation == "signature-flip":
+        s = bytearray(signature)
+        s[rng.randrange(len(s))] ^= 1 << rng.randrange(8)
+        signature = bytes(s)
+    elif mutation == "truncate":
+        payload = payload[: max(0, size - rng.randint(1, min(size, 3000)))]
+    elif mutation == "size-plus-one":
+        filesize = size + 1
+    elif mutation == "rsa-short":
+        signature = signature[1:]
+    elif mutation == "rsa-long":
+        signature = signature + b"\x00"
+    elif mutation == "sha256-signature":
+        signature = material.key1.sign(bytes(payload), padding.PKCS1v15(), hashes.SHA256())
+    elif mutation == "missing-cert-file":
+        certfile = "nowhere.der"
+    elif mutation == "missing-certfile":
+        certfile = ""
+    sig_text = base64.b64encode(signature).decode()
+    if mutation == "bad-base64":
+        sig_text = sig_text[:6] + "!" + sig_text[7:]
+    document = ('{"afr_ota":{"protocols":["MQTT"],"streamname":"AFR_OTA-ti","files":[{"filepath":"/sys/mcuflashimg.bin",'
+                f'"filesize":{filesize},"fileid":0,"certfile":"{certfile}","sig-sha1-rsa":"{sig_text}"}}]}}}}')
+    case_dir = root / f"ti{index:05d}"
+    case_dir.mkdir()
+    (case_dir / "fw.bin").write_bytes(bytes(payload))
+    (case_dir / "job.json").write_text(document)
+    (case_dir / "sig.bin").write_bytes(signature)
+    return {"index": index, "mutation": mutation, "dir": case_dir, "cert": cert, "certfile": certfile, "filesize": filesize,
+            "signature": signature, "image_size": len(payload)}
+
+
+def openssl_cc3220(case, material: TIMaterial):
+    """The twin's model of sl_FsClose, every check made by openssl; the expected PAL status word."""
+    d, m = case["dir"], material.dir
+    signature = case["signature"]
+    if not case["certfile"] or not signature or len(signature) > 256:
+        return SL["name-length"]
+    fs_file = m / "fs" / case["certfile"]
+    if not fs_file.is_file():
+        return SL["no-file"]
+    pem = m / "pem" / f"{case['cert']}.pem"
+    if subprocess.run(["openssl", "x509", "-inform", "DER", "-in", str(fs_file), "-noout"], capture_output=True).returncode != 0:
+        return SL["chain"]
+    text = subprocess.run(["openssl", "x509", "-in", str(pem), "-noout", "-text"], capture_output=True, text=True).stdout
+    if "rsaEncryption" not in text.split("Subject Public Key Info", 1)[1][:200]:
+        return SL["chain"]
+    revoked = {line.strip().upper() for line in (m / "catalog" / "revoked.txt").read_text().splitlines() if line and not line.startswith("#")}
+    fingerprint = subprocess.run(["openssl", "x509", "-in", str(pem), "-noout", "-fingerprint", "-sha1"], capture_output=True,
+                                 text=True).stdout.strip().split("=", 1)[1].upper()
+    if fingerprint in revoked:
+        return SL["revoked"]
+    untrusted = ["-untrusted", str(m / "intermediate.pem")] if case["cert"] == "signer-via-intermediate" else []
+    chain = subprocess.run(["openssl", "verify", "-no_check_time", "-auth_level", "0", "-CAfile", str(m / "root.pem"), *untrusted, str(pem)],
+                           capture_output=True, text=True)
+    if chain.returncode != 0:
+        output = chain.stdout + chain.stderr
+        return SL["root-unknown"] if "error 20 " in output or "error 2 " in output else SL["chain"]
+    modulus = subprocess.run(["openssl", "x509", "-in", str(pem), "-noout", "-modulus"], capture_output=True, text=True).stdout.strip()
+    if len(signature) != len(modulus.split("=", 1)[1]) // 2:
+        return SL["illegal-signature"]
+    pub = d / "pub.pem"
+    subprocess.run(["openssl", "x509", "-in", str(pem), "-noout", "-pubkey", "-out", str(pub)], check=True, capture_output=True)
+    image = (d / "fw.bin").read_bytes()[: case["filesize"]]
+    (d / "signed.bin").write_bytes(image)
+    verify = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(pub), "-rawin", "-digest", "sha1",
+                             "-in", str(d / "signed.bin"), "-sigfile", str(d / "sig.bin")], capture_output=True)
+    return SL["ok"] if verify.returncode == 0 else SL["wrong-signature"]
+
+
+def judge_cc3220(case, otarig, material: TIMaterial):
+    d = case["dir"]
+    twin, raw = run_json([otarig, "verify", "--profile", "cc3220-simplelink", "--device-only", "--image", str(d / "fw.bin"),
+                          "--job-doc", str(d / "job.json"), "--cert-dir", str(material.dir / "fs"),
+                          "--root-catalog", str(material.dir / "catalog"), "--json"])
+    if twin is None:
+        return [f"verify exited {raw.returncode}: {raw.stderr.strip()}"]
+    t = twin["device"]
+    if case["mutation"] == "bad-base64":
+        return [] if t["outcome"] == "rejected-job-document" else [f"bad base64: twin {t['outcome']}"]
+    if case["image_size"] != case["filesize"]:
+        return [] if t["outcome"] == "rejected-block" else [f"filesize vs image: twin {t['outcome']} {t['palStatus']}"]
+    expected = openssl_cc3220(case, material)
+    case["status"] = expected
+    if t["palStatus"] != expected:
+        return [f"cc3220: twin {t['outcome']} {t['palStatus']} ({(t.get('simpleLink') or {}).get('error')}) vs openssl {expected}"]
+    if (t["palStatus"] == SL["ok"]) != t["accepted"]:
+        return [f"cc3220: accepted={t['accepted']} with status {t['palStatus']}"]
+    return []
+
+
+def test_cc3220_twin_agrees_with_openssl(otarig_bin, openssl_bin, tmp_path):
+    rng = random.Random(SEED + 3220)
+    material = TIMaterial(tmp_path / "ti")
+    cases = [make_cc3220_case(i, rng, material, tmp_path) for i in range(CC3220_CASES)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda c: (c, judge_cc3220(c, str(otarig_bin), material)), cases))
+    disagreements = [(c, p) for c, p in results if p]
+    report = "\n".join(f"case {c['index']} ({c['mutation']}, seed {SEED + 3220}, files in {c['dir']}):\n  " + "\n  ".join(p)
+                       for c, p in disagreements[:20])
+    assert not disagreements, f"{len(disagreements)} of {len(cases)} cases disagree:\n{report}"
+    reached = {c["mutation"] for c, _ in results}
+    assert reached == set(CC3220_MUTATIONS), f"mutations not reached: {sorted(set(CC3220_MUTATIONS) - reached)}"
+    statuses = {c.get("status") for c, _ in results}
+    assert set(SL.values()) <= statuses, f"SimpleLink outcomes never judged: {sorted(set(SL.values()) - statuses)}"

@@ -319,3 +319,43 @@ public struct SigV4Verifier: Sendable {
     }
 }
 
+
+/// Signs requests as a client (`otarig facts capture` talking to a signing service and its S3): the same canonical
+/// request the verifier checks, so the two cannot drift apart.
+public struct SigV4ClientSigner: Sendable {
+    public var accessKeyId: String
+    public var secretAccessKey: String
+    public var sessionToken: String?
+    public var region: String
+
+    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil, region: String) {
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+        self.region = region
+    }
+
+    /// The headers to add to a request (`host` must be among `headers`): x-amz-date, x-amz-content-sha256,
+    /// x-amz-security-token when there is a session token, and authorization. `rawPath` and `rawQuery` are as sent
+    /// (already percent-encoded).
+    public func sign(method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)], body: [UInt8],
+                     service: String, now: Date) -> [(name: String, value: String)] {
+        let timestamp = SigV4Verifier.formatTimestamp(now)
+        var added: [(name: String, value: String)] = [("x-amz-date", timestamp), ("x-amz-content-sha256", SHA256.hash(data: body).hexString)]
+        if let sessionToken { added.append(("x-amz-security-token", sessionToken)) }
+        let all = headers.map { (name: $0.name.lowercased(), value: $0.value) } + added
+        let signedHeaders = Set(all.map(\.name)).sorted()
+        let auth = SigV4Verifier.Authorization(
+            accessKeyId: accessKeyId, date: String(timestamp.prefix(8)), region: region, service: service, signedHeaders: signedHeaders,
+            signature: "", timestamp: timestamp, presigned: false, expires: nil)
+        let request = SigV4Verifier.Request(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: all, body: body)
+        let signature = SigV4Verifier(credentials: []).signature(for: request, auth: auth, secret: secretAccessKey)
+        added.append(("authorization", "AWS4-HMAC-SHA256 Credential=\(accessKeyId)/\(auth.date)/\(region)/\(service)/aws4_request, SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"))
+        return added
+    }
+
+    /// RFC 3986 encoding for a path segment or query value.
+    public static func encode(_ text: String, keepSlash: Bool = false) -> String {
+        SigV4Verifier.uriEncode(text, keepSlash: keepSlash)
+    }
+}
