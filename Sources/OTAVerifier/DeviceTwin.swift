@@ -1,3 +1,5 @@
+import Foundation
+
 /// The host twin of a FreeRTOS device receiving one OTA job: the v3 agent's steps (the same ones the C core in
 /// Firmware/ runs) with a PAL profile's close. Pure: the image, the job document and the certificates come in as
 /// values; the log lines, job-status messages and verdict go out as values.
@@ -20,7 +22,8 @@ public enum CertificateLookup: Sendable, Equatable {
 public struct DeviceInputs: Sendable {
     public var profile: PALProfile
     public var jobDocument: [UInt8]
-    public var image: [UInt8]
+    /// The file's bytes (a mapped file, for a large image).
+    public var image: Data
     /// The PAL's signature key; the profile's by default.
     public var signatureKey: String
     /// appFirmwareVersion: major << 24 | minor << 16 | build.
@@ -35,7 +38,7 @@ public struct DeviceInputs: Sendable {
     /// The CC3220SF's trusted root catalog.
     public var rootCatalog: RootCatalog?
 
-    public init(profile: PALProfile, jobDocument: [UInt8], image: [UInt8], signatureKey: String? = nil,
+    public init(profile: PALProfile, jobDocument: [UInt8], image: Data, signatureKey: String? = nil,
                 runningVersion: UInt32 = 0x0100_0000, platformPendingCommit: Bool = false,
                 fallbackCertificate: [UInt8]? = nil, limits: JobDocumentLimits = .freeRTOSDefaults,
                 rootCatalog: RootCatalog? = nil, certificates: @escaping @Sendable (String) -> CertificateLookup) {

@@ -312,7 +312,7 @@ public enum Explainer {
             guard !verdict.accepted, verdict.outcome == .rejectedSignature || verdict.outcome == .rejectedBlock else { return }
             let signature = job.signature
             guard !signature.isEmpty else { return }
-            let image = inputs.image
+            let image = Array(inputs.image)
             let covered = Array(image.prefix(fileSize))
             let hashes: [ImageHash] = [verdict.hash, verdict.hash == .sha256 ? .sha1 : .sha256]
 

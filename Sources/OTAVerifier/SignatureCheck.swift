@@ -24,7 +24,7 @@ public enum ImageHash: String, Sendable {
 
     var length: Int { self == .sha256 ? 32 : 20 }
 
-    func digest(_ bytes: ArraySlice<UInt8>) -> TypedDigest {
+    func digest<Bytes: DataProtocol>(_ bytes: Bytes) -> TypedDigest {
         switch self {
         case .sha256: .sha256(SHA256.hash(data: bytes))
         case .sha1: .sha1(Insecure.SHA1.hash(data: bytes))

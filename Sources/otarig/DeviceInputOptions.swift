@@ -107,7 +107,7 @@ struct DeviceInputOptions: ParsableArguments {
             throw OtarigError("--image and --signed-object both give the image; pass one of them")
         case (let image?, nil):
             if payload != nil { throw OtarigError("--payload goes with a JSONDetached --signed-object; with --image it is not used, drop it") }
-            return (try Files.read(image, what: "image"), image, image, nil)
+            return (try Files.read(image, what: "image", mapped: true), image, image, nil)
         case (nil, let path?):
             let signed: SignedObjectDocument
             do {
@@ -125,7 +125,7 @@ struct DeviceInputOptions: ParsableArguments {
                 guard let payload else {
                     throw OtarigError("the signed object '\(path)' is JSONDetached; its payload is s3://\(location.bucketName)/\(location.key)?versionId=\(location.version): pass that object's bytes with --payload FILE")
                 }
-                return (try Files.read(payload, what: "payload"), payload, payload, signed)
+                return (try Files.read(payload, what: "payload", mapped: true), payload, payload, signed)
             }
         }
     }

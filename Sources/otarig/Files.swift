@@ -3,7 +3,8 @@ import Foundation
 /// The CLI's file access: clear one-line errors, and writes that never leave a partial file behind.
 enum Files {
     /// The bytes of `path`; `what` names the file in errors ("payload", "private key").
-    static func read(_ path: String, what: String) throws -> Data {
+    /// `mapped`: map a large regular file instead of copying it (an image the twin hashes once).
+    static func read(_ path: String, what: String, mapped: Bool = false) throws -> Data {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw OtarigError("cannot read the \(what) '\(path)': no such file; check the path")
@@ -12,7 +13,8 @@ enum Files {
             throw OtarigError("cannot read the \(what) '\(path)': it is a directory; pass a file")
         }
         do {
-            return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+            let large = mapped && ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) > 1 << 20
+            return try Data(contentsOf: URL(fileURLWithPath: path), options: large ? .alwaysMapped : .mappedIfSafe)
         } catch {
             let reason = access(path, R_OK) != 0 ? "permission denied" : error.localizedDescription
             throw OtarigError("cannot read the \(what) '\(path)': \(reason)")

@@ -2,9 +2,6 @@ import ArgumentParser
 import CodeSigning
 import Crypto
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import OTAVerifier
 import SignerAPI
 import SignerHTTP
@@ -31,7 +28,10 @@ struct SignerEndpointOptions: ParsableArguments {
             throw OtarigError("no signing service: pass --endpoint URL (e.g. http://127.0.0.1:8765 for 'otarig serve') or set AWS_ENDPOINT_URL")
         }
         guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw OtarigError("--endpoint '\(text)' is not an http(s) URL such as http://127.0.0.1:8765")
+            throw OtarigError("--endpoint '\(text)' is not an http URL such as http://127.0.0.1:8765")
+        }
+        guard scheme == "http" else {
+            throw OtarigError("--endpoint '\(text)' is https; otarig speaks plain http to a signing service on the lab network (otarig serve). For AWS Signer, capture through an http proxy that forwards to it")
         }
         let region = region ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1"
         let signer: SigV4ClientSigner
@@ -70,35 +70,24 @@ struct AWSServiceClient: Sendable {
               headers: [(name: String, value: String)] = []) async throws -> Data {
         let rawPath = "/" + segments.map { SigV4ClientSigner.encode($0) }.joined(separator: "/")
         let rawQuery = query.map { "\(SigV4ClientSigner.encode($0.0))=\(SigV4ClientSigner.encode($0.1))" }.joined(separator: "&")
-        var components = "\(endpoint.scheme ?? "http")://\(endpoint.host ?? "127.0.0.1")"
-        var host = endpoint.host ?? "127.0.0.1"
-        if let port = endpoint.port {
-            components += ":\(port)"
-            host += ":\(port)"
-        }
-        guard let url = URL(string: components + rawPath + (rawQuery.isEmpty ? "" : "?" + rawQuery)) else {
-            throw Failure(message: "cannot form a URL for \(rawPath)")
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.timeoutInterval = 30
-        let signed = signer.sign(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: [("host", host)] + headers, body: body,
+        let host = endpoint.host ?? "127.0.0.1"
+        let port = endpoint.port ?? 80
+        let hostHeader = endpoint.port.map { "\(host):\($0)" } ?? host
+        let target = rawPath + (rawQuery.isEmpty ? "" : "?" + rawQuery)
+        let signed = signer.sign(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: [("host", hostHeader)] + headers, body: body,
                                  service: service, now: Date())
-        for header in headers + signed { request.setValue(header.value, forHTTPHeaderField: header.name) }
-        if !body.isEmpty { request.httpBody = Data(body) }
-        let data: Data
-        let response: URLResponse
+        let response: HTTPClient.Response
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            response = try HTTPClient.send(host: host, port: port, method: method, target: target,
+                                           headers: [("host", hostHeader)] + headers + signed, body: body)
         } catch {
-            throw Failure(message: "cannot reach \(endpoint.absoluteString): \(error.localizedDescription)")
+            throw Failure(message: "cannot reach \(endpoint.absoluteString): \(error)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            let text = String(decoding: data.prefix(400), as: UTF8.self)
-            throw Failure(message: "\(method) \(rawPath) answered HTTP \(status): \(text)")
+        guard (200..<300).contains(response.status) else {
+            let text = String(decoding: response.body.prefix(400), as: UTF8.self)
+            throw Failure(message: "\(method) \(rawPath) answered HTTP \(response.status): \(text)")
         }
-        return data
+        return Data(response.body)
     }
 
     func signer<T: Decodable>(_ type: T.Type, _ segments: [String], query: [(String, String)] = []) async throws -> T {

@@ -111,7 +111,7 @@ struct TwinRun {
 
         let directory = inputs.certificateDirectory
         let deviceInputs = DeviceInputs(
-            profile: profile, jobDocument: loaded.document.bytes, image: Array(loaded.image), signatureKey: loaded.key.name,
+            profile: profile, jobDocument: loaded.document.bytes, image: loaded.image, signatureKey: loaded.key.name,
             runningVersion: loaded.version, platformPendingCommit: inputs.platformState == .pendingCommit,
             fallbackCertificate: fallback, rootCatalog: catalog) { name in CertificateDirectory.lookup(name, in: directory) }
         let device = DeviceTwin.run(deviceInputs)

@@ -37,7 +37,7 @@ struct ExplanationTests {
                         candidates: [CandidateCertificate] = []) -> Explanation {
         let text = signatureText ?? Data(signature ?? []).base64EncodedString()
         let document = Array(#"{"execution":{"jobId":"AFR_OTA-explain","jobDocument":{"afr_ota":{"protocols":["MQTT"],"streamname":"s","files":[{"filesize":\#(size ?? image.count),"fileid":0,"certfile":"signer.crt","\#(key)":"\#(text)"}]}}}}"#.utf8)
-        let inputs = DeviceInputs(profile: profile, jobDocument: document, image: image, signatureKey: key) { name in
+        let inputs = DeviceInputs(profile: profile, jobDocument: document, image: Data(image), signatureKey: key) { name in
             name == "signer.crt" ? .found(certificate) : .notFound
         }
         let verdict = DeviceTwin.run(inputs)

@@ -36,7 +36,7 @@ struct SimpleLinkTests {
                     size: Int? = nil) -> DeviceVerdict {
         let inputs = DeviceInputs(profile: .cc3220SimpleLink,
                                   jobDocument: TwinProfileTests.job(key: "sig-sha1-rsa", signature: signature, certfile: certfile, size: size ?? image.count),
-                                  image: image, rootCatalog: catalog) { name in
+                                  image: Data(image), rootCatalog: catalog) { name in
             guard name == "signer.der", let certificate else { return .notFound }
             return .found(certificate)
         }

@@ -37,7 +37,7 @@ struct TwinProfileTests {
 
     static func run(_ profile: PALProfile, key: String, signature: [UInt8], certificate: [UInt8]?, image: [UInt8]) -> DeviceVerdict {
         let inputs = DeviceInputs(profile: profile, jobDocument: job(key: key, signature: signature, certfile: "signer.crt", size: image.count),
-                                  image: image, signatureKey: key) { name in
+                                  image: Data(image), signatureKey: key) { name in
             guard name == "signer.crt", let certificate else { return .notFound }
             return .found(certificate)
         }

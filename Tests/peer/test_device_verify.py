@@ -180,7 +180,7 @@ def bad_input(run, tmp_path, firmware):
 
 BAD = {
     "missing image": (["--image", "nope.bin"], ["image 'nope.bin'", "no such file"]),
-    "image is a directory": (["--image", "certs"], ["image 'certs'", "not a regular file"]),
+    "image is a directory": (["--image", "certs"], ["image 'certs'", "it is a directory"]),
     "missing job document": (["--job-doc", "nope.json"], ["job document 'nope.json'", "no such file"]),
     "malformed JSON": (["--job-doc", "malformed.json"], ["not valid JSON", "--raw"]),
     "not a JSON object": (["--job-doc", "array.json"], ["not a JSON object"]),
