@@ -187,7 +187,8 @@ struct DeviceInputOptions: ParsableArguments {
             _ = try Files.size(fallbackCertificate, what: "fallback certificate")
             return
         }
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: certificateDirectory)) ?? []
+        // certfile may be a path (/cert/ota.crt), so a certificate may sit in a subdirectory.
+        let entries = FileManager.default.enumerator(atPath: certificateDirectory)?.compactMap { $0 as? String } ?? []
         let files = entries.filter { name in
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: certificateDirectory + "/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
