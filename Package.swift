@@ -46,7 +46,18 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "FlashProtocol",
+            dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Layer 1: services and adapters.
+        .target(name: "CSerialIO", path: "Sources/CSerialIO"),
+        .target(name: "SerialIO", dependencies: ["CSerialIO"]),
+        .target(
+            name: "BoardSim",
+            dependencies: ["FlashProtocol", "SerialIO", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "SignerService",
             dependencies: [
@@ -82,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "otarig",
             dependencies: [
-                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware", "OTAVerifier",
+                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware", "OTAVerifier", "BoardSim", "FlashProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,6 +108,7 @@ let package = Package(
         .testTarget(name: "SignerServiceTests", dependencies: ["SignerService", "CodeSigning", "SignerAPI"]),
         .testTarget(name: "SignerHTTPTests", dependencies: ["SignerHTTP", "SignerService", "SignerAPI", "CodeSigning"]),
         .testTarget(name: "OTAVerifierTests", dependencies: ["OTAVerifier", "DeviceFirmware"]),
+        .testTarget(name: "FlashProtocolTests", dependencies: ["FlashProtocol", "BoardSim"]),
         .testTarget(name: "OtarigTests", dependencies: ["otarig", "SignerAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,98 @@
+import FlashProtocol
+import Foundation
+import SerialIO
+
+/// A simulated ESP32 on a pseudo-terminal: the ROM loader (and flasher stub) that the real esptool and
+/// `otarig flash` talk to, over a 4 MiB NOR flash kept in a file between runs.
+public final class SimulatedESP32: @unchecked Sendable {
+    public let pty: PseudoTerminal
+    public private(set) var loader: ESP32Loader
+    public let flashPath: String?
+    /// Pace the answers at the loader's baud rate, as a real UART would (10 bits per byte).
+    public var simulateBaudRate = false
+    private var decoder = SLIP.Decoder()
+    private let log: @Sendable (String) -> Void
+    private var loggedEvents = 0
+    public var verbose = false
+
+    public static let romBanner = "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for download\r\n"
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(flashPath: String?, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        var flash = NORFlash()
+        if let flashPath, FileManager.default.fileExists(atPath: flashPath) {
+            guard let data = FileManager.default.contents(atPath: flashPath) else {
+                throw Failure(description: "cannot read the flash file '\(flashPath)'")
+            }
+            guard data.count <= flash.size else {
+                throw Failure(description: "the flash file '\(flashPath)' is \(data.count) bytes; the simulated chip has \(flash.size)")
+            }
+            flash = NORFlash(contents: Array(data))
+        }
+        loader = ESP32Loader(flash: flash)
+        self.flashPath = flashPath
+        self.log = log
+        pty = try PseudoTerminal()
+        pty.write(Array(Self.romBanner.utf8))
+    }
+
+    /// Serves the port until `shouldStop` says so, saving the flash whenever the line goes quiet after a change.
+    public func run(shouldStop: () -> Bool) {
+        while !shouldStop() {
+            let bytes = pty.read(timeoutMilliseconds: 100)
+            if bytes.isEmpty {
+                saveIfChanged()
+                continue
+            }
+            for frame in decoder.feed(bytes) {
+                for output in loader.receive(frame) {
+                    switch output {
+                    case .frame(let payload): send(SLIP.encode(payload))
+                    case .runUserCode, .reboot:
+                        // The application's boot is not simulated yet: the chip comes back in download mode.
+                        saveIfChanged()
+                        loader.resetIntoLoader()
+                        send(Array(Self.romBanner.utf8))
+                    }
+                }
+                logEvents()
+            }
+        }
+        saveIfChanged()
+    }
+
+    private func send(_ bytes: [UInt8]) {
+        if simulateBaudRate {
+            let seconds = Double(bytes.count * 10) / Double(max(loader.baudRate, 1200))
+            Thread.sleep(forTimeInterval: seconds)
+        }
+        pty.write(bytes)
+    }
+
+    private func logEvents() {
+        guard verbose else { return }
+        let events = loader.events
+        while loggedEvents < events.count {
+            let event = events[loggedEvents]
+            let name = ROMOpcode(rawValue: event.opcode)?.name ?? "0x" + String(event.opcode, radix: 16)
+            log("\(event.mode.rawValue) \(name) \(event.detail)")
+            loggedEvents += 1
+        }
+    }
+
+    /// Writes the flash file atomically when something changed since the last save.
+    public func saveIfChanged() {
+        guard loader.flashDirty, let flashPath else { return }
+        let temporary = flashPath + ".tmp-\(getpid())"
+        do {
+            try Data(loader.flash.bytes).write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, flashPath) == 0 else { throw Failure(description: String(cString: strerror(errno))) }
+            loader.markFlashSaved()
+        } catch {
+            log("cannot save the flash to '\(flashPath)': \(error)")
+        }
+    }
+}

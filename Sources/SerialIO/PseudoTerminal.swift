@@ -1,0 +1,64 @@
+import CSerialIO
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A pseudo-terminal for a simulated board: the simulator owns the master side; tools (esptool, otarig flash) open
+/// the slave path as they would /dev/ttyUSB0. The simulator also keeps the slave open, so a tool closing the port
+/// does not hang up the master and the next tool finds the board still there.
+public final class PseudoTerminal: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let master: Int32
+    public let slavePath: String
+    private let slaveKeeper: Int32
+
+    public init() throws {
+        var master: Int32 = -1, slave: Int32 = -1
+        var name = [CChar](repeating: 0, count: 256)
+        let status = otarig_pty_open(&master, &slave, &name, name.count)
+        guard status == 0 else { throw Failure(description: "cannot open a pseudo-terminal: \(String(cString: strerror(status)))") }
+        self.master = master
+        self.slavePath = String(cString: name)
+        self.slaveKeeper = slave
+    }
+
+    deinit {
+        close(slaveKeeper)
+        close(master)
+    }
+
+    /// Waits up to `timeoutMilliseconds` for bytes from the tool on the slave side; empty when none came.
+    public func read(timeoutMilliseconds: Int32) -> [UInt8] {
+        var descriptor = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, timeoutMilliseconds) > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(master, $0.baseAddress, $0.count) }
+        return count > 0 ? Array(buffer[0..<count]) : []
+    }
+
+    /// Writes all of `bytes` towards the tool, waiting while the pty's buffer is full.
+    public func write(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(master, $0.baseAddress! + offset, $0.count - offset) }
+            if written > 0 {
+                offset += written
+            } else if written == 0 || errno == EAGAIN || errno == EINTR {
+                // The pty holds at most 64 KiB in flight; wait for the tool to read.
+                var descriptor = pollfd(fd: master, events: Int16(POLLOUT), revents: 0)
+                if poll(&descriptor, 1, 100) == 0 { usleep(1000) }
+            } else {
+                return  // the tool went away mid-answer; the next one starts a new exchange
+            }
+        }
+    }
+
+    /// Drops whatever the tool wrote and the simulator has not read.
+    public func discardInput() {
+        tcflush(master, TCIFLUSH)
+    }
+}

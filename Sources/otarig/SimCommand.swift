@@ -1,0 +1,62 @@
+import ArgumentParser
+import BoardSim
+import Foundation
+import Synchronization
+
+/// Set by SIGINT/SIGTERM; the simulator's loop polls it.
+private let stopRequested = Atomic<Bool>(false)
+
+/// `otarig sim`: simulated boards on pseudo-terminals.
+struct SimCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Run a simulated board on a pseudo-terminal.",
+        subcommands: [ESP32.self]
+    )
+
+    struct ESP32: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "esp32",
+            abstract: "A simulated ESP32 in download mode that esptool and 'otarig flash' can flash.",
+            discussion: """
+                Prints the pseudo-terminal's path on the first line of standard output, then serves it until \
+                interrupted (SIGINT or SIGTERM). The chip answers as the ESP32 ROM loader does (8 SYNC replies, the \
+                register map esptool reads for chip detection, SPI flash id, FLASH_BEGIN/DATA, the compressed \
+                FLASH_DEFL_* path, SPI_FLASH_MD5, READ_FLASH_SLOW) and, once esptool uploads its flasher stub, as \
+                the stub (OHAI, 16 KiB blocks, READ_FLASH, ERASE_*). The 4 MiB NOR flash (erase sets 0xFF, writes can \
+                only clear bits) is kept in --flash between runs.
+
+                Examples:
+                  otarig sim esp32 --flash esp32-flash.bin &
+                  esptool --port /dev/pts/3 --before no-reset --after no-reset write-flash 0x10000 app.bin
+                Exit status: 0 stopped by a signal, 2 bad input.
+                """
+        )
+
+        @Option(help: ArgumentHelp("The flash contents, read at start (if the file exists) and written back after changes.", valueName: "file"))
+        var flash: String?
+
+        @Flag(name: .customLong("baud-timing"), help: "Pace answers at the current baud rate, as a real UART would.")
+        var baudTiming = false
+
+        @Flag(help: "Print each command the chip handles on standard error.")
+        var verbose = false
+
+        func run() throws {
+            let simulator: SimulatedESP32
+            do {
+                simulator = try SimulatedESP32(flashPath: flash) { Console.error("otarig sim: \($0)") }
+            } catch {
+                throw OtarigError("\(error)")
+            }
+            simulator.simulateBaudRate = baudTiming
+            simulator.verbose = verbose
+            signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
+            signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+            Console.out(simulator.pty.slavePath)
+            Console.error("otarig sim: ESP32 (ESP32-D0WD-V3, 4 MiB flash\(flash.map { " in '\($0)'" } ?? "")) on \(simulator.pty.slavePath); stop with Ctrl-C")
+            simulator.run { stopRequested.load(ordering: .relaxed) }
+            Console.error("otarig sim: stopped")
+        }
+    }
+}

@@ -1,0 +1,114 @@
+"""The real esptool (PyPI) against `otarig sim esp32`: a simulated ESP32 on a pseudo-terminal must be flashed, read
+back and identified by esptool exactly as a board on /dev/ttyUSB0 would, in ROM mode (--no-stub) and through the
+flasher stub esptool uploads, compressed and not; and its flash must persist in the file it was given."""
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+
+class Sim:
+    def __init__(self, otarig, flash: Path):
+        self.flash = flash
+        self.process = subprocess.Popen([str(otarig), "sim", "esp32", "--flash", str(flash)], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("/dev/"):
+            self.process.kill()
+            raise AssertionError(f"otarig sim printed {line!r} instead of a port; stderr: {self.process.stderr.read()}")
+        self.port = line
+
+    def esptool(self, *args, check=True, timeout=120):
+        esptool = shutil.which("esptool") or shutil.which("esptool.py")
+        assert esptool, "esptool is not installed: run Scripts/bootstrap"
+        result = subprocess.run([esptool, "--port", self.port, "--before", "no-reset", "--after", "no-reset", *map(str, args)],
+                                capture_output=True, text=True, timeout=timeout)
+        if check:
+            assert result.returncode == 0, f"esptool {' '.join(map(str, args))} exited {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr}"
+        return result
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError("otarig sim did not stop within 10 s of SIGTERM")
+        assert self.process.returncode == 0, self.process.stderr.read()
+
+
+@pytest.fixture
+def sim(otarig_bin, tmp_path):
+    simulator = Sim(otarig_bin, tmp_path / "flash.bin")
+    yield simulator
+    if simulator.process.poll() is None:
+        simulator.stop()
+
+
+def esptool_version():
+    import esptool
+    return esptool.__version__
+
+
+def test_esptool_is_5x():
+    assert esptool_version().startswith("5."), esptool_version()
+
+
+@pytest.mark.parametrize("mode", [["--no-stub"], []], ids=["rom", "stub"])
+@pytest.mark.parametrize("compress", ["--compress", "--no-compress"])
+def test_write_verify_read_back(sim, tmp_path, mode, compress):
+    image = os.urandom(150_001)
+    (tmp_path / "app.bin").write_bytes(image)
+    written = sim.esptool(*mode, "write-flash", compress, "0x10000", tmp_path / "app.bin")
+    assert "Hash of data verified." in written.stdout
+    verified = sim.esptool(*mode, "verify-flash", "0x10000", tmp_path / "app.bin")
+    assert "Verification successful (digest matched)." in verified.stdout
+    # Read back through the other path: the stub's READ_FLASH stream or the ROM's READ_FLASH_SLOW.
+    other = [] if mode else ["--no-stub"]
+    length = len(image) if not other else 0x3000
+    sim.esptool(*other, "read-flash", "0x10000", hex(length), tmp_path / "back.bin")
+    assert (tmp_path / "back.bin").read_bytes() == image[:length]
+
+
+def test_identity(sim):
+    flash_id = sim.esptool("flash-id").stdout
+    assert "Manufacturer: ef" in flash_id and "Device: 4016" in flash_id and "Detected flash size: 4MB" in flash_id
+    chip = sim.esptool("--no-stub", "chip-id").stdout
+    assert "ESP32-D0WD-V3 (revision v3.0)" in chip and "24:0a:c4:12:34:56" in chip
+
+
+def test_flash_persists_across_restarts_and_tampering_is_seen(otarig_bin, tmp_path):
+    image = os.urandom(70_000)
+    (tmp_path / "app.bin").write_bytes(image)
+    first = Sim(otarig_bin, tmp_path / "flash.bin")
+    first.esptool("write-flash", "0x20000", tmp_path / "app.bin")
+    first.stop()
+    flash = (tmp_path / "flash.bin").read_bytes()
+    assert len(flash) == 4 * 1024 * 1024
+    assert flash[0x20000:0x20000 + len(image)] == image
+    assert flash[:0x20000] == b"\xff" * 0x20000  # erased NOR reads as 0xFF
+    second = Sim(otarig_bin, tmp_path / "flash.bin")
+    try:
+        assert "digest matched" in second.esptool("--no-stub", "verify-flash", "0x20000", tmp_path / "app.bin").stdout
+        tampered = bytearray(image)
+        tampered[1234] ^= 0x40
+        (tmp_path / "tampered.bin").write_bytes(bytes(tampered))
+        result = second.esptool("verify-flash", "0x20000", tmp_path / "tampered.bin", check=False)
+        assert result.returncode != 0 and "Verification failed" in result.stdout + result.stderr
+    finally:
+        second.stop()
+
+
+def test_write_past_the_end_of_flash_fails_cleanly(sim, tmp_path):
+    (tmp_path / "big.bin").write_bytes(os.urandom(200_000))
+    start = time.monotonic()
+    result = sim.esptool("--no-stub", "write-flash", "--no-compress", "0x3F0000", tmp_path / "big.bin", check=False)
+    assert result.returncode != 0
+    assert time.monotonic() - start < 60
+    # The simulator is still there for the next tool.
+    assert "Manufacturer: ef" in sim.esptool("flash-id").stdout
