@@ -176,3 +176,62 @@ struct LoaderTests {
         #expect(!loader.flashDirty)
     }
 }
+
+@Suite("The flasher against the simulated chip, in memory")
+struct FlasherTests {
+    static func image(_ count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 33) & (seed % 2 == 0 ? 0xFF : 0x0F)
+        }
+    }
+
+    @Test("connect, identify, write compressed and not, read back: the flash holds the image", arguments: [true, false])
+    func write(compress: Bool) throws {
+        let link = InMemoryLink()
+        let flasher = ESP32Flasher(link: link)
+        try flasher.connect()
+        #expect(try flasher.detectChip() == 0x00F0_1D83)
+        try flasher.attachFlash()
+        let image = Self.image(10_000, seed: compress ? 1 : 2)
+        try flasher.write(image, at: 0x10000, compress: compress)
+        #expect(Array(link.loader.flash.read(offset: 0x10000, length: image.count)!) == image)
+        #expect(try flasher.read(offset: 0x10000 + 100, length: 200) == Array(image[100..<300]))
+    }
+
+    @Test("with faults on the wire, every write either lands with a matching MD5 or fails naming the block",
+          arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
+    func faults(seed: UInt64) throws {
+        let link = InMemoryLink(faults: .init(rate: 0.1, seed: seed))
+        let flasher = ESP32Flasher(link: link)
+        let image = Self.image(60_000, seed: seed)
+        do {
+            try flasher.connect()
+            try flasher.attachFlash()
+            try flasher.write(image, at: 0x20000, compress: seed % 2 == 0)
+            #expect(Array(link.loader.flash.read(offset: 0x20000, length: image.count)!) == image)
+        } catch let error {
+            switch error {
+            case .blockFailed(let index, let offset, _, _):
+                #expect(offset == 0x20000 + index * 0x400)
+            case .noAnswer, .syncFailed, .deviceError, .digestMismatch:
+                break  // a fault in a command outside the blocks: named by the command
+            default:
+                Issue.record("unexpected failure: \(error)")
+            }
+        }
+        #expect(!link.injected.isEmpty, "seed \(seed) injected no fault")
+    }
+
+    @Test("a wrong chip and a chip that never answers are named")
+    func failures() throws {
+        var loader = ESP32Loader()
+        _ = loader.receive(ROMRequest(.writeReg, data: LoaderTests.words(0x4000_1000, 0x7C6, 0xFFFF_FFFF, 0)).encoded)
+        let flasher = ESP32Flasher(link: InMemoryLink(loader: loader))
+        try flasher.connect()
+        #expect(throws: FlashError.notAnESP32(magic: 0x7C6)) { try flasher.detectChip() }
+        let silent = ESP32Flasher(link: InMemoryLink(faults: .init(rate: 1_000, seed: 9)))
+        #expect(throws: FlashError.syncFailed(attempts: 7)) { try silent.connect() }
+    }
+}

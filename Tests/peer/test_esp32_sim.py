@@ -112,3 +112,58 @@ def test_write_past_the_end_of_flash_fails_cleanly(sim, tmp_path):
     assert time.monotonic() - start < 60
     # The simulator is still there for the next tool.
     assert "Manufacturer: ef" in sim.esptool("flash-id").stdout
+
+
+def otarig_flash(otarig, *args, check=True):
+    result = subprocess.run([str(otarig), "flash", *map(str, args)], capture_output=True, text=True, timeout=120)
+    if check:
+        assert result.returncode == 0, f"otarig flash exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.mark.parametrize("compress", [[], ["--no-compress"]], ids=["compressed", "plain"])
+def test_otarig_flash_writes_what_esptool_reads_back(otarig_bin, sim, tmp_path, compress):
+    first, second = os.urandom(90_000), os.urandom(5_000)
+    (tmp_path / "a.bin").write_bytes(first)
+    (tmp_path / "b.bin").write_bytes(second)
+    result = otarig_flash(otarig_bin, "--port", sim.port, *compress, f"{tmp_path / 'a.bin'}@0x10000", f"{tmp_path / 'b.bin'}@0x8000")
+    assert "MD5 verified" in result.stdout and "no DTR/RTS lines" in result.stderr
+    sim.esptool("read-flash", "0x10000", hex(len(first)), tmp_path / "a.back")
+    sim.esptool("--no-stub", "read-flash", "0x8000", hex(len(second)), tmp_path / "b.back")
+    assert (tmp_path / "a.back").read_bytes() == first
+    assert (tmp_path / "b.back").read_bytes() == second
+
+
+def test_otarig_verifies_what_esptool_wrote(otarig_bin, sim, tmp_path):
+    image = os.urandom(120_000)
+    (tmp_path / "app.bin").write_bytes(image)
+    sim.esptool("write-flash", "0x20000", tmp_path / "app.bin")
+    assert "verified" in otarig_flash(otarig_bin, "--port", sim.port, "--verify", f"{tmp_path / 'app.bin'}@0x20000").stdout
+    tampered = bytearray(image)
+    tampered[-1] ^= 1
+    (tmp_path / "tampered.bin").write_bytes(bytes(tampered))
+    failed = otarig_flash(otarig_bin, "--port", sim.port, "--verify", f"{tmp_path / 'tampered.bin'}@0x20000", check=False)
+    assert failed.returncode == 1
+    assert "verify failed: the flash at 0x20000 (120000 bytes) has MD5" in failed.stderr
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["app.bin"], "has no offset"),
+    (["app.bin@0x10001"], "not 4 KiB aligned"),
+    (["app.bin@zz"], "is not an offset"),
+    (["app.bin@0x10000", "app.bin@0x11000"], "overlaps"),
+    (["nope.bin@0x10000"], "nope.bin"),
+    (["app.bin@0x3FF000"], "ends past the 4 MiB flash"),
+])
+def test_otarig_flash_bad_input(otarig_bin, tmp_path, args, expected, monkeypatch):
+    (tmp_path / "app.bin").write_bytes(os.urandom(8192))
+    monkeypatch.chdir(tmp_path)
+    result = otarig_flash(otarig_bin, "--port", "/dev/null-no-such-port", *args, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("otarig: error: ") and expected in result.stderr, result.stderr
+
+
+def test_otarig_flash_names_a_missing_port(otarig_bin, tmp_path):
+    (tmp_path / "app.bin").write_bytes(os.urandom(100))
+    result = otarig_flash(otarig_bin, "--port", tmp_path / "ttyUSB9", f"{tmp_path / 'app.bin'}@0x10000", check=False)
+    assert result.returncode == 2 and "ttyUSB9" in result.stderr

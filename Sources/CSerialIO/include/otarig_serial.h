@@ -7,3 +7,12 @@
 int otarig_pty_open(int *master, int *slave, char *path, size_t path_size);
 
 #endif
+
+/* Opens a serial port raw 8N1 at `baud` (a standard rate), non-blocking reads handled by the caller with poll.
+   Returns the descriptor, or -errno. */
+int otarig_serial_open(const char *path, unsigned baud);
+/* Sets the line speed. Returns 0 or an errno value (EINVAL for a rate termios does not name). */
+int otarig_serial_set_baud(int fd, unsigned baud);
+/* Sets DTR and RTS (1 = asserted, i.e. the line driven low) in one TIOCMSET. Returns 0 or an errno value
+   (ENOTTY on a plain pseudo-terminal, which has no modem lines). */
+int otarig_serial_set_lines(int fd, int dtr, int rts);

@@ -1,0 +1,97 @@
+import FlashProtocol
+
+/// The flasher wired straight to a simulated chip, with a virtual clock (waiting for an answer that will not come
+/// costs no real time) and seeded faults on the wire: a dropped byte, a flipped bit, or an answer that arrives
+/// only after the flasher gave up on it.
+public final class InMemoryLink: LoaderLink {
+    public struct Faults: Sendable {
+        public var rate: Double
+        public var seed: UInt64
+
+        public init(rate: Double, seed: UInt64) {
+            self.rate = rate
+            self.seed = seed
+        }
+    }
+
+    public private(set) var loader: ESP32Loader
+    private var decoder = SLIP.Decoder()
+    private var toHost: [UInt8] = []
+    private var late: [UInt8] = []
+    private var clock = 0.0
+    private var random: SplitMix64?
+    private let rate: Double
+    public private(set) var injected: [String] = []
+
+    public init(loader: ESP32Loader = ESP32Loader(), faults: Faults? = nil) {
+        self.loader = loader
+        random = faults.map { SplitMix64(seed: $0.seed) }
+        rate = faults?.rate ?? 0
+    }
+
+    public var now: Double { clock }
+
+    public func setBaudRate(_ rate: Int) throws {}
+
+    public func send(_ bytes: [UInt8]) throws {
+        var bytes = bytes
+        if var random, random.chance(rate), bytes.count > 2 {
+            let index = Int(random.next() % UInt64(bytes.count - 2)) + 1
+            if random.next() % 2 == 0 {
+                bytes.remove(at: index)
+                injected.append("dropped a byte")
+            } else {
+                bytes[index] ^= UInt8(1) << UInt8(random.next() % 8)
+                injected.append("flipped a bit")
+            }
+            self.random = random
+        } else if var random {
+            _ = random.next()
+            self.random = random
+        }
+        for frame in decoder.feed(bytes) {
+            var answer: [UInt8] = []
+            for output in loader.receive(frame) {
+                if case .frame(let payload) = output { answer += SLIP.encode(payload) }
+            }
+            if var random, random.chance(rate / 2), !answer.isEmpty {
+                late += answer
+                injected.append("held an answer back")
+                self.random = random
+            } else {
+                toHost += answer
+            }
+        }
+    }
+
+    public func receive(timeout: Double) -> [UInt8] {
+        if toHost.isEmpty {
+            clock += timeout
+            toHost = late
+            late = []
+            return []
+        }
+        defer { toHost = [] }
+        return toHost
+    }
+}
+
+/// A small seeded generator (SplitMix64), so a fault schedule replays from its seed.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func chance(_ probability: Double) -> Bool {
+        guard probability > 0 else { return false }
+        return Double(next() >> 11) / Double(1 << 53) < probability
+    }
+}

@@ -1,0 +1,70 @@
+import CSerialIO
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A serial port opened raw (8N1, no flow control): USB-serial adapters on a bench, or a simulated board's pty.
+public final class SerialPort: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let path: String
+    public let descriptor: Int32
+    public private(set) var baudRate: Int
+
+    public init(path: String, baudRate: Int = 115_200) throws {
+        let fd = otarig_serial_open(path, UInt32(baudRate))
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(-fd))
+            throw Failure(description: -fd == EINVAL ? "\(baudRate) is not a baud rate this port takes" : "cannot open \(path): \(reason)")
+        }
+        self.path = path
+        descriptor = fd
+        self.baudRate = baudRate
+    }
+
+    deinit { close(descriptor) }
+
+    public func setBaudRate(_ rate: Int) throws {
+        let status = otarig_serial_set_baud(descriptor, UInt32(rate))
+        guard status == 0 else { throw Failure(description: "cannot set \(path) to \(rate) baud: \(String(cString: strerror(status)))") }
+        baudRate = rate
+    }
+
+    /// Drives DTR and RTS together (true = asserted). False when the port has no modem lines (a plain pty).
+    @discardableResult
+    public func setLines(dtr: Bool, rts: Bool) -> Bool {
+        otarig_serial_set_lines(descriptor, dtr ? 1 : 0, rts ? 1 : 0) == 0
+    }
+
+    /// Whatever arrives within `timeout` seconds of waiting (returns as soon as something came).
+    public func read(timeout: TimeInterval) -> [UInt8] {
+        var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(max(0, min(timeout, 3600)) * 1000)
+        guard poll(&descriptorSet, 1, milliseconds) > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        return count > 0 ? Array(buffer[0..<count]) : []
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written > 0 {
+                offset += written
+            } else if written == 0 || errno == EAGAIN || errno == EINTR {
+                var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&descriptorSet, 1, 100)
+            } else {
+                throw Failure(description: "writing to \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    public func discardInput() {
+        tcflush(descriptor, TCIFLUSH)
+    }
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import Crypto
+import FlashProtocol
+import Foundation
+import SerialIO
+
+/// The flasher's link over a serial port.
+final class SerialLink: LoaderLink {
+    let port: SerialPort
+
+    init(port: SerialPort) { self.port = port }
+
+    func send(_ bytes: [UInt8]) throws { try port.write(bytes) }
+    func receive(timeout: Double) -> [UInt8] { port.read(timeout: timeout) }
+    func setBaudRate(_ rate: Int) throws { try port.setBaudRate(rate) }
+    var now: Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}
+
+/// `otarig flash`: writes images to an ESP32 through its ROM loader.
+struct FlashCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flash",
+        abstract: "Write images to an ESP32 over its serial ROM loader, and check them by MD5.",
+        discussion: """
+            Each image goes to its offset as FILE@OFFSET (offsets in hex or decimal, 4 KiB aligned). The chip \
+            must be in download mode: by the board's auto-reset circuit (DTR/RTS, tried first), or by holding \
+            BOOT while resetting. Blocks are sent compressed (one zlib stream, FLASH_DEFL_*) unless \
+            --no-compress; each block is retried 3 times, and after each image the flash's MD5 is compared with \
+            the file's. A failure names the block, its offset and the chip's error code.
+
+            Examples:
+              otarig flash --port /dev/ttyUSB0 bootloader.bin@0x1000 partitions.bin@0x8000 app.bin@0x10000
+              otarig flash --port "$(otarig sim esp32 --flash f.bin & sleep 1)" app.bin@0x10000
+              otarig flash --port /dev/pts/3 --verify app.bin@0x10000
+            Exit status: 0 written and verified, 1 the chip or the link failed, 2 bad input.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The serial port (a /dev/serial/by-id path is stable across re-plugging).", valueName: "device"))
+    var port: String
+
+    @Option(help: ArgumentHelp("Switch to this baud rate after connecting (the ROM starts at 115200).", valueName: "rate"))
+    var baud: Int = 460_800
+
+    @Flag(name: .customLong("no-compress"), help: "Send the images as they are, in 1 KiB blocks.")
+    var noCompress = false
+
+    @Flag(help: "Only compare the flash with the images (MD5), writing nothing.")
+    var verify = false
+
+    @Option(help: ArgumentHelp("What the chip does afterwards: stay (in the loader) or run (the application).", valueName: "action"))
+    var after: After = .stay
+
+    @Flag(name: .customLong("no-reset"), help: "Do not pulse DTR/RTS into download mode (the chip is already there).")
+    var noReset = false
+
+    @Argument(help: ArgumentHelp("The images, each FILE@OFFSET.", valueName: "file@offset"))
+    var images: [String]
+
+    enum After: String, ExpressibleByArgument, CaseIterable {
+        case stay, run
+    }
+
+    struct Image {
+        var path: String
+        var offset: Int
+        var bytes: [UInt8]
+    }
+
+    func parseImages() throws -> [Image] {
+        guard !images.isEmpty else { throw OtarigError("no images: give each as FILE@OFFSET, e.g. app.bin@0x10000") }
+        var parsed: [Image] = []
+        for text in images {
+            guard let at = text.lastIndex(of: "@") else {
+                throw OtarigError("'\(text)' has no offset: write FILE@OFFSET, e.g. \(text)@0x10000")
+            }
+            let path = String(text[..<at]), offsetText = String(text[text.index(after: at)...])
+            let offset = offsetText.lowercased().hasPrefix("0x") ? Int(offsetText.dropFirst(2), radix: 16) : Int(offsetText)
+            guard let offset, offset >= 0 else {
+                throw OtarigError("'\(offsetText)' in '\(text)' is not an offset: write hex (0x10000) or decimal")
+            }
+            guard offset % 0x1000 == 0 else {
+                throw OtarigError("offset 0x\(String(offset, radix: 16)) in '\(text)' is not 4 KiB aligned; flash is erased in 4 KiB sectors")
+            }
+            let bytes = Array(try Files.read(path, what: "image"))
+            guard !bytes.isEmpty else { throw OtarigError("the image '\(path)' is empty") }
+            guard offset + bytes.count <= ESP32Flasher.flashSize else {
+                throw OtarigError("'\(path)' (\(bytes.count) bytes) at 0x\(String(offset, radix: 16)) ends past the 4 MiB flash")
+            }
+            parsed.append(Image(path: path, offset: offset, bytes: bytes))
+        }
+        let sorted = parsed.sorted { $0.offset < $1.offset }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.bytes.count > b.offset {
+            throw OtarigError("'\(a.path)' at 0x\(String(a.offset, radix: 16)) overlaps '\(b.path)' at 0x\(String(b.offset, radix: 16))")
+        }
+        return parsed
+    }
+
+    func run() throws {
+        let images = try parseImages()
+        let port: SerialPort
+        do {
+            port = try SerialPort(path: self.port)
+        } catch {
+            throw OtarigError("\(error); check the port (otarig boards lists attached boards)")
+        }
+        let flasher = ESP32Flasher(link: SerialLink(port: port))
+        do {
+            if !noReset { resetIntoDownloadMode(port) }
+            Console.error("connecting to \(self.port)…")
+            try flasher.connect()
+            try flasher.detectChip()
+            try flasher.attachFlash()
+            if baud != 115_200 { try flasher.changeBaudRate(baud) }
+            for image in images {
+                let name = "\(image.path) @ 0x\(String(image.offset, radix: 16))"
+                if verify {
+                    let expected = Insecure.md5Hex(image.bytes)
+                    let device = try flasher.md5(offset: image.offset, size: image.bytes.count)
+                    guard device == expected else {
+                        Console.error("otarig: verify failed: the flash at 0x\(String(image.offset, radix: 16)) (\(image.bytes.count) bytes) has MD5 \(device), '\(image.path)' has \(expected)")
+                        throw ExitCode(1)
+                    }
+                    Console.out("verified \(name): MD5 \(device)")
+                    continue
+                }
+                let started = Date()
+                var bar = ProgressBar(label: "writing \(name)", total: image.bytes.count)
+                flasher.progress = { bar.update($0.written) }
+                try flasher.write(image.bytes, at: image.offset, compress: !noCompress)
+                bar.finish()
+                let seconds = Date().timeIntervalSince(started)
+                Console.out("wrote \(name): \(image.bytes.count) bytes in \(String(format: "%.2f", seconds)) s, MD5 verified")
+            }
+            if after == .run { try flasher.runApplication() }
+        } catch let error as FlashError {
+            Console.error("otarig: flash failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// esptool's UnixTightReset: EN low, then EN high with IO0 low, then release. A plain pty has no modem lines.
+    private func resetIntoDownloadMode(_ port: SerialPort) {
+        guard port.setLines(dtr: false, rts: false) else {
+            Console.error("note: \(self.port) has no DTR/RTS lines (a pty?); not resetting, the chip must already be in download mode")
+            return
+        }
+        port.setLines(dtr: true, rts: true)
+        port.setLines(dtr: false, rts: true)
+        usleep(100_000)
+        port.setLines(dtr: true, rts: false)
+        usleep(50_000)
+        port.setLines(dtr: false, rts: false)
+    }
+}
+
+/// A one-line progress bar on standard error.
+struct ProgressBar {
+    let label: String
+    let total: Int
+    var lastPercent = -1
+    let interactive = isatty(STDERR_FILENO) != 0
+
+    init(label: String, total: Int) {
+        self.label = label
+        self.total = max(total, 1)
+    }
+
+    mutating func update(_ done: Int) {
+        let percent = min(100, done * 100 / total)
+        guard percent != lastPercent else { return }
+        lastPercent = percent
+        guard interactive else { return }
+        let width = 30
+        let filled = percent * width / 100
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(percent)% \(done / 1024)/\(total / 1024) KiB".utf8))
+    }
+
+    func finish() {
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
