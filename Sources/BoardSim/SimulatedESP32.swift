@@ -14,6 +14,23 @@ public final class SimulatedESP32: @unchecked Sendable {
     private let log: @Sendable (String) -> Void
     private var loggedEvents = 0
     public var verbose = false
+    /// Seeded faults on received frames: the frame is lost, a bit in it flips, or the answer comes late.
+    public var faults: Faults? {
+        didSet { random = SplitMix64(seed: faults?.seed ?? 0) }
+    }
+    private var random = SplitMix64(seed: 0)
+
+    public struct Faults: Sendable {
+        public var rate: Double
+        public var seed: UInt64
+        public var delay: Double
+
+        public init(rate: Double, seed: UInt64, delay: Double) {
+            self.rate = rate
+            self.seed = seed
+            self.delay = delay
+        }
+    }
 
     public static let romBanner = "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for download\r\n"
 
@@ -47,7 +64,26 @@ public final class SimulatedESP32: @unchecked Sendable {
                 saveIfChanged()
                 continue
             }
-            for frame in decoder.feed(bytes) {
+            if simulateBaudRate {
+                // The bytes took their time on the wire too (10 bits each at the chip's current rate).
+                Thread.sleep(forTimeInterval: Double(bytes.count * 10) / Double(max(loader.baudRate, 1200)))
+            }
+            for received in decoder.feed(bytes) {
+                var frame = received
+                if let faults, random.chance(faults.rate) {
+                    switch random.next() % 3 {
+                    case 0:
+                        log("fault: lost a \(frame.count)-byte frame")
+                        continue
+                    case 1:
+                        let bit = Int(random.next() % UInt64(frame.count * 8))
+                        frame[bit / 8] ^= UInt8(1) << UInt8(bit % 8)
+                        log("fault: flipped bit \(bit) of a \(frame.count)-byte frame")
+                    default:
+                        log("fault: answering \(faults.delay) s late")
+                        Thread.sleep(forTimeInterval: faults.delay)
+                    }
+                }
                 for output in loader.receive(frame) {
                     switch output {
                     case .frame(let payload): send(SLIP.encode(payload))

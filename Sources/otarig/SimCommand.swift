@@ -42,12 +42,26 @@ struct SimCommand: ParsableCommand {
         @Flag(help: "Print each command the chip handles on standard error.")
         var verbose = false
 
+        @Option(help: ArgumentHelp("Inject a fault into this fraction of received frames (0 to 1): the frame is lost, a bit flips, or the answer comes late.", valueName: "rate"))
+        var faults: Double?
+
+        @Option(name: .customLong("fault-seed"), help: ArgumentHelp("The seed that chooses the faults, so a run replays.", valueName: "n"))
+        var faultSeed: UInt64 = 1
+
+        @Option(name: .customLong("fault-delay"), help: ArgumentHelp("How late a late answer comes, in seconds.", valueName: "seconds"))
+        var faultDelay: Double = 4
+
         func run() throws {
             let simulator: SimulatedESP32
             do {
                 simulator = try SimulatedESP32(flashPath: flash) { Console.error("otarig sim: \($0)") }
             } catch {
                 throw OtarigError("\(error)")
+            }
+            if let faults {
+                guard (0...1).contains(faults) else { throw OtarigError("--faults \(faults) is not a fraction: give a rate from 0 to 1, e.g. 0.02") }
+                guard faultDelay >= 0, faultDelay <= 60 else { throw OtarigError("--fault-delay \(faultDelay) is out of range: 0 to 60 seconds") }
+                simulator.faults = .init(rate: faults, seed: faultSeed, delay: faultDelay)
             }
             simulator.simulateBaudRate = baudTiming
             simulator.verbose = verbose

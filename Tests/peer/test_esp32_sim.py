@@ -167,3 +167,34 @@ def test_otarig_flash_names_a_missing_port(otarig_bin, tmp_path):
     (tmp_path / "app.bin").write_bytes(os.urandom(100))
     result = otarig_flash(otarig_bin, "--port", tmp_path / "ttyUSB9", f"{tmp_path / 'app.bin'}@0x10000", check=False)
     assert result.returncode == 2 and "ttyUSB9" in result.stderr
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_flashing_through_faults_succeeds_or_names_the_block(otarig_bin, tmp_path, seed):
+    """Lost frames, flipped bits and answers 4 s late (past the 3 s timeout) on 5% of frames: otarig flash either
+    writes an image whose MD5 matches or stops naming the block (or the command) and the chip's answer, in bounded
+    time; it never hangs."""
+    process = subprocess.Popen([str(otarig_bin), "sim", "esp32", "--flash", str(tmp_path / "flash.bin"), "--faults", "0.05",
+                                "--fault-seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    port = process.stdout.readline().strip()
+    try:
+        image = os.urandom(60_000)
+        (tmp_path / "app.bin").write_bytes(image)
+        start = time.monotonic()
+        result = otarig_flash(otarig_bin, "--port", port, "--no-compress", f"{tmp_path / 'app.bin'}@0x10000", check=False)
+        assert time.monotonic() - start < 100, "otarig flash took too long"
+        if result.returncode == 0:
+            assert "MD5 verified" in result.stdout
+            back = subprocess.run([str(otarig_bin), "flash", "--port", port, "--verify", f"{tmp_path / 'app.bin'}@0x10000"],
+                                  capture_output=True, text=True, timeout=100)
+            # The verify itself may meet a fault; when it answers, it agrees.
+            assert back.returncode in (0, 1)
+        else:
+            assert result.returncode == 1, result.stderr
+            assert "otarig: flash failed:" in result.stderr
+            assert ("block " in result.stderr and "at offset 0x" in result.stderr) or "no answer to" in result.stderr \
+                or "refused" in result.stderr or "did not answer SYNC" in result.stderr or "MD5" in result.stderr, result.stderr
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+    assert "fault:" in process.stderr.read(), "no fault was injected"
