@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "SerialIO", dependencies: ["CSerialIO"]),
         .target(
             name: "BoardSim",
-            dependencies: ["FlashProtocol", "SerialIO", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["FlashProtocol", "SerialIO", "DeviceFirmware", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "SignerService",

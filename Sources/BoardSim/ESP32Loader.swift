@@ -93,6 +93,12 @@ public struct ESP32Loader: Sendable {
 
     public mutating func markFlashSaved() { flashDirty = false }
 
+    /// The flash after the firmware ran on it.
+    public mutating func replaceFlash(_ flash: NORFlash) {
+        if flash != self.flash { flashDirty = true }
+        self.flash = flash
+    }
+
     /// A reset into download mode: the ROM loader again, no transfer in progress.
     public mutating func resetIntoLoader() {
         mode = .rom

@@ -14,6 +14,10 @@ public final class SimulatedESP32: @unchecked Sendable {
     private let log: @Sendable (String) -> Void
     private var loggedEvents = 0
     public var verbose = false
+    /// Gets every console line the simulated firmware prints (the pty gets them too).
+    public var console: (@Sendable (String) -> Void)?
+    /// The last boot's result.
+    public private(set) var lastBoot: ESP32Firmware.BootResult?
     /// Seeded faults on received frames: the frame is lost, a bit in it flips, or the answer comes late.
     public var faults: Faults? {
         didSet { random = SplitMix64(seed: faults?.seed ?? 0) }
@@ -40,7 +44,9 @@ public final class SimulatedESP32: @unchecked Sendable {
 
     public init(flashPath: String?, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         var flash = NORFlash()
+        var fresh = true
         if let flashPath, FileManager.default.fileExists(atPath: flashPath) {
+            fresh = false
             guard let data = FileManager.default.contents(atPath: flashPath) else {
                 throw Failure(description: "cannot read the flash file '\(flashPath)'")
             }
@@ -48,6 +54,10 @@ public final class SimulatedESP32: @unchecked Sendable {
                 throw Failure(description: "the flash file '\(flashPath)' is \(data.count) bytes; the simulated chip has \(flash.size)")
             }
             flash = NORFlash(contents: Array(data))
+        }
+        if fresh {
+            // A board as it leaves the factory: the two-OTA partition table with the staging area, nothing else.
+            flash.program(offset: PartitionTable.offset, PartitionTable.twoOTAWithStaging.encoded)
         }
         loader = ESP32Loader(flash: flash)
         self.flashPath = flashPath
@@ -87,8 +97,9 @@ public final class SimulatedESP32: @unchecked Sendable {
                 for output in loader.receive(frame) {
                     switch output {
                     case .frame(let payload): send(SLIP.encode(payload))
-                    case .runUserCode, .reboot:
-                        // The application's boot is not simulated yet: the chip comes back in download mode.
+                    case .runUserCode:
+                        bootApplication()
+                    case .reboot:
                         saveIfChanged()
                         loader.resetIntoLoader()
                         send(Array(Self.romBanner.utf8))
@@ -98,6 +109,23 @@ public final class SimulatedESP32: @unchecked Sendable {
             }
         }
         saveIfChanged()
+    }
+
+    /// Leaves download mode: the bootloader and the application run on the flash, print on the console, and may
+    /// change the flash (otadata, an erased slot). With no reset line to pull it back, the chip then returns to
+    /// download mode, as if BOOT were held, so the next tool finds the loader.
+    public func bootApplication() {
+        var flash = loader.flash
+        let result = ESP32Firmware.boot(&flash)
+        lastBoot = result
+        loader.replaceFlash(flash)
+        saveIfChanged()
+        for line in result.console {
+            console?(line)
+        }
+        send(Array((result.console.joined(separator: "\r\n") + "\r\n").utf8))
+        loader.resetIntoLoader()
+        send(Array(Self.romBanner.utf8))
     }
 
     private func send(_ bytes: [UInt8]) {

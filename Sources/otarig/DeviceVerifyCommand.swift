@@ -1,4 +1,5 @@
 import ArgumentParser
+import BoardSim
 import Foundation
 
 /// `otarig device-verify`: runs the C device verifier (what a FreeRTOS device with an mbedTLS PAL does when the

@@ -52,14 +52,23 @@ struct FlashCommand: ParsableCommand {
     @Flag(help: "Only compare the flash with the images (MD5), writing nothing.")
     var verify = false
 
-    @Option(help: ArgumentHelp("What the chip does afterwards: stay (in the loader) or run (the application).", valueName: "action"))
-    var after: After = .stay
+    @Option(help: ArgumentHelp("What the chip does afterwards: stay (in the loader) or run (the application). Default: stay, or run with --ota.", valueName: "action"))
+    var after: After?
+
+    @Option(help: ArgumentHelp("A signed OTA image to write into the next OTA slot, as the FreeRTOS agent would have received it; needs --job-doc and --cert.", valueName: "file"))
+    var ota: String?
+
+    @Option(name: .customLong("job-doc"), help: ArgumentHelp("With --ota: the job document that came with the image (afr_ota, or the execution message).", valueName: "file"))
+    var jobDocument: String?
+
+    @Option(help: ArgumentHelp("With --ota: the code-signing certificate the device holds, provisioned under the job's certfile.", valueName: "file"))
+    var cert: String?
 
     @Flag(name: .customLong("no-reset"), help: "Do not pulse DTR/RTS into download mode (the chip is already there).")
     var noReset = false
 
     @Argument(help: ArgumentHelp("The images, each FILE@OFFSET.", valueName: "file@offset"))
-    var images: [String]
+    var images: [String] = []
 
     enum After: String, ExpressibleByArgument, CaseIterable {
         case stay, run
@@ -72,7 +81,7 @@ struct FlashCommand: ParsableCommand {
     }
 
     func parseImages() throws -> [Image] {
-        guard !images.isEmpty else { throw OtarigError("no images: give each as FILE@OFFSET, e.g. app.bin@0x10000") }
+        guard !images.isEmpty || ota != nil else { throw OtarigError("no images: give each as FILE@OFFSET, e.g. app.bin@0x10000, or a signed OTA image with --ota") }
         var parsed: [Image] = []
         for text in images {
             guard let at = text.lastIndex(of: "@") else {
@@ -102,6 +111,7 @@ struct FlashCommand: ParsableCommand {
 
     func run() throws {
         let images = try parseImages()
+        let staged = try prepareOTA()
         let port: SerialPort
         do {
             port = try SerialPort(path: self.port)
@@ -136,11 +146,84 @@ struct FlashCommand: ParsableCommand {
                 let seconds = Date().timeIntervalSince(started)
                 Console.out("wrote \(name): \(image.bytes.count) bytes in \(String(format: "%.2f", seconds)) s, MD5 verified")
             }
-            if after == .run { try flasher.runApplication() }
+            if let staged { try writeOTA(staged, flasher) }
+            if (after ?? (ota != nil ? .run : .stay)) == .run {
+                try flasher.runApplication()
+                Console.out("the chip left download mode and runs the application")
+            }
         } catch let error as FlashError {
             Console.error("otarig: flash failed: \(error)")
             throw ExitCode(1)
         }
+    }
+
+    struct StagedOTA {
+        var image: [UInt8]
+        var path: String
+        var job: OTAStaging.Job
+    }
+
+    /// Reads the --ota inputs: the image, the job document (its certfile names the certificate's label).
+    func prepareOTA() throws -> StagedOTA? {
+        guard let ota else {
+            if jobDocument != nil || cert != nil { throw OtarigError("--job-doc and --cert go with --ota; drop them or pass the signed image with --ota") }
+            return nil
+        }
+        guard let jobDocument else { throw OtarigError("--ota needs --job-doc: the job document that came with the signed image") }
+        guard let cert else { throw OtarigError("--ota needs --cert: the code-signing certificate the device holds (PEM)") }
+        let image = Array(try Files.read(ota, what: "OTA image"))
+        guard !image.isEmpty else { throw OtarigError("the OTA image '\(ota)' is empty") }
+        let document = try Files.read(jobDocument, what: "job document")
+        guard let text = String(data: document, encoding: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: document) as? [String: Any]
+        else { throw OtarigError("the job document '\(jobDocument)' is not JSON; pass the afr_ota document 'otarig sign --job-doc' wrote") }
+        let afr = ((object["execution"] as? [String: Any])?["jobDocument"] as? [String: Any] ?? object)["afr_ota"] as? [String: Any]
+        guard let file = (afr?["files"] as? [[String: Any]])?.first else {
+            throw OtarigError("the job document '\(jobDocument)' has no afr_ota.files entry")
+        }
+        let certfile = file["certfile"] as? String ?? ""
+        guard !certfile.isEmpty else { throw OtarigError("the job document's file entry has no certfile to provision --cert under") }
+        let pem = try Files.read(cert, what: "certificate")
+        guard let pemText = String(data: pem, encoding: .utf8), pemText.contains("-----BEGIN CERTIFICATE-----") else {
+            throw OtarigError("--cert '\(cert)' is not a PEM certificate")
+        }
+        return StagedOTA(image: image, path: ota, job: OTAStaging.Job(slot: "", size: image.count, jobDocument: text, certificates: [certfile: pemText]))
+    }
+
+    /// The next OTA slot after the one otadata selects; the image goes there, the job into the staging partition.
+    private func writeOTA(_ staged: StagedOTA, _ flasher: ESP32Flasher) throws {
+        let table: PartitionTable
+        do {
+            table = try PartitionTable(decoding: try flasher.read(offset: PartitionTable.offset, length: PartitionTable.length))
+        } catch let error as PartitionTable.DecodeError {
+            throw OtarigError("the chip's partition table: \(error); flash a table with the OTA slots and an '\(OTAStaging.label)' data partition first")
+        }
+        let slots = table.otaSlots
+        guard slots.count >= 2, let staging = table.entry(OTAStaging.label) else {
+            throw OtarigError("the chip's partition table has \(slots.count) OTA slots and \(table.entry(OTAStaging.label) == nil ? "no" : "an") '\(OTAStaging.label)' partition; --ota needs two slots and the staging partition")
+        }
+        var sectors: [[UInt8]] = []
+        if let otadata = table.entry("otadata") {
+            sectors = [try flasher.read(offset: otadata.offset, length: 32), try flasher.read(offset: otadata.offset + 0x1000, length: 32)]
+        }
+        let active = OTASelectEntry.activeSlot(sectors: sectors, slotCount: slots.count)?.slot ?? 0
+        let target = slots[(active + 1) % slots.count]
+        guard staged.image.count <= target.size else {
+            throw OtarigError("the OTA image is \(staged.image.count) bytes; slot \(target.label) holds \(target.size)")
+        }
+        var job = staged.job
+        job.slot = target.label
+        var bar = ProgressBar(label: "writing \(staged.path) into \(target.label)", total: staged.image.count)
+        flasher.progress = { bar.update($0.written) }
+        try flasher.write(staged.image, at: target.offset, compress: !noCompress)
+        bar.finish()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let record = OTAStaging.encode(json: Array(try encoder.encode(job)))
+        guard record.count <= staging.size else { throw OtarigError("the job and certificate (\(record.count) bytes) do not fit the staging partition") }
+        flasher.progress = nil
+        try flasher.write(record, at: staging.offset, compress: false)
+        Console.out("staged \(staged.path) (\(staged.image.count) bytes) into \(target.label) at 0x\(String(target.offset, radix: 16)), with its job document and certificate '\(job.certificates.keys.first ?? "")'")
     }
 
     /// esptool's UnixTightReset: EN low, then EN high with IO0 low, then release. A plain pty has no modem lines.

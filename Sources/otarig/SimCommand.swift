@@ -42,6 +42,9 @@ struct SimCommand: ParsableCommand {
         @Flag(help: "Print each command the chip handles on standard error.")
         var verbose = false
 
+        @Option(help: ArgumentHelp("Also write the simulated firmware's console (boot log, OTA agent lines) to this file.", valueName: "file"))
+        var console: String?
+
         @Option(help: ArgumentHelp("Inject a fault into this fraction of received frames (0 to 1): the frame is lost, a bit flips, or the answer comes late.", valueName: "rate"))
         var faults: Double?
 
@@ -62,6 +65,14 @@ struct SimCommand: ParsableCommand {
                 guard (0...1).contains(faults) else { throw OtarigError("--faults \(faults) is not a fraction: give a rate from 0 to 1, e.g. 0.02") }
                 guard faultDelay >= 0, faultDelay <= 60 else { throw OtarigError("--fault-delay \(faultDelay) is out of range: 0 to 60 seconds") }
                 simulator.faults = .init(rate: faults, seed: faultSeed, delay: faultDelay)
+            }
+            if let console {
+                guard FileManager.default.createFile(atPath: console, contents: nil), let handle = FileHandle(forWritingAtPath: console) else {
+                    throw OtarigError("cannot write the console file '\(console)'; check the directory")
+                }
+                simulator.console = { line in handle.write(Data((line + "\n").utf8)) }
+            } else {
+                simulator.console = { line in Console.error("console: \(line)") }
             }
             simulator.simulateBaudRate = baudTiming
             simulator.verbose = verbose

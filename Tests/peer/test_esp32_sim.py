@@ -198,3 +198,68 @@ def test_flashing_through_faults_succeeds_or_names_the_block(otarig_bin, tmp_pat
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
     assert "fault:" in process.stderr.read(), "no fault was injected"
+
+
+def test_ota_image_boots_when_signed_and_is_erased_when_tampered(otarig_bin, run, tmp_path):
+    """otarig flash --ota stages a signed app image in the next slot; the simulated board's firmware runs the C
+    device verifier on it at boot: a good signature activates the slot, a tampered image is refused with
+    OtaPalSignatureCheckFailed and its slot erased; the host twin says the same of both files."""
+    run.otarig_run("cert", "create", "--platform", "AmazonFreeRTOS-Default", "--cert-out", "signer.pem", "--key-out", "signer.key")
+    for version in ("1.0.0", "1.0.1"):
+        (tmp_path / f"code-{version}.bin").write_bytes(os.urandom(60_000))
+        run.otarig_run("app-image", "--version", version, "--project", "hil", "--payload", f"code-{version}.bin", "--out", f"app-{version}.bin")
+    run.otarig_run("sign", "--platform", "AmazonFreeRTOS-Default", "--cert", "signer.pem", "--key", "signer.key", "--in", "app-1.0.1.bin",
+                   "--out", "signed.json", "--job-doc", "job.json", "--certname", "codesign.crt")
+    tampered = bytearray((tmp_path / "app-1.0.1.bin").read_bytes())
+    tampered[5000] ^= 0x01
+    (tmp_path / "tampered.bin").write_bytes(bytes(tampered))
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    (certs / "codesign.crt").write_bytes((tmp_path / "signer.pem").read_bytes())
+
+    console = tmp_path / "console.txt"
+    process = subprocess.Popen([str(otarig_bin), "sim", "esp32", "--flash", str(tmp_path / "flash.bin"), "--console", str(console)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    port = process.stdout.readline().strip()
+    try:
+        # The factory app in ota_0, then the update: accepted, activated, booted.
+        otarig_flash(otarig_bin, "--port", port, f"{tmp_path / 'app-1.0.0.bin'}@0x10000")
+        result = otarig_flash(otarig_bin, "--port", port, "--ota", tmp_path / "app-1.0.1.bin", "--job-doc", tmp_path / "job.json",
+                              "--cert", tmp_path / "signer.pem")
+        assert "staged" in result.stdout and "into ota_1 at 0x190000" in result.stdout
+        text = wait_for(console, "No OTA job staged; running version 1.0.1")
+        assert "Loaded app from partition at offset 0x10000 (ota_0)" in text
+        assert "AWS_OTA: Received entire update and validated the signature." in text
+        assert "OTA verdict: accepted, OtaPalSuccess (0x00000000)" in text
+        assert "Loaded app from partition at offset 0x190000 (ota_1)" in text
+
+        # The next update goes to ota_0 (the passive slot now); a tampered image is refused there and erased.
+        console.write_text("")
+        result = otarig_flash(otarig_bin, "--port", port, "--ota", tmp_path / "tampered.bin", "--job-doc", tmp_path / "job.json",
+                              "--cert", tmp_path / "signer.pem")
+        assert "into ota_0 at 0x10000" in result.stdout
+        text = wait_for(console, "after the failed update")
+        assert "E (" in text and "Failed to close the OTA file: Error=(OtaPalSignatureCheckFailed:0xe3000000)" in text
+        assert "OTA verdict: rejected, OtaPalSignatureCheckFailed (0xe3000000)" in text
+        assert "still running 1.0.1 from ota_1" in text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+    flash = (tmp_path / "flash.bin").read_bytes()
+    assert flash[0x10000:0x10000 + 0x1000] == b"\xff" * 0x1000, "the refused slot was not erased"
+
+    # The host twin, on the same files, agrees with the board on both.
+    for image, expected in (("app-1.0.1.bin", 0), ("tampered.bin", 1)):
+        twin = subprocess.run([str(otarig_bin), "verify", "--device-only", "--image", tmp_path / image, "--job-doc", tmp_path / "job.json",
+                               "--cert-dir", certs], capture_output=True, text=True, timeout=60)
+        assert twin.returncode == expected, twin.stdout + twin.stderr
+
+
+def wait_for(path: Path, marker: str, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text() if path.exists() else ""
+        if marker in text:
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"the console never showed {marker!r}:\n{path.read_text() if path.exists() else '(no console file)'}")

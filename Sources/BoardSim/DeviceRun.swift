@@ -5,33 +5,44 @@ import OTAVerifier
 /// One run of the C device verifier (`DeviceFirmware`, Firmware/) through its POSIX port: the job document as a
 /// device receives it, the staged image and the certificate directory in; the device's verdict out, in the same
 /// `DeviceVerdict` value the host twin gives, so both are printed and compared the same way.
-struct DeviceRun {
-    struct Inputs {
-        var imagePath: String
-        var jobDocument: [UInt8]
-        var certificateDirectory: String
-        var fallbackCertificatePath: String?
-        var signatureKey: String
-        var runningVersion: UInt32
-        var platformPendingCommit: Bool
+public struct DeviceRun: Sendable {
+    public struct Inputs: Sendable {
+        public var imagePath: String
+        public var jobDocument: [UInt8]
+        public var certificateDirectory: String
+        public var fallbackCertificatePath: String?
+        public var signatureKey: String
+        public var runningVersion: UInt32
+        public var platformPendingCommit: Bool
+
+        public init(imagePath: String, jobDocument: [UInt8], certificateDirectory: String, fallbackCertificatePath: String? = nil,
+                    signatureKey: String = "sig-sha256-ecdsa", runningVersion: UInt32 = 0x0100_0000, platformPendingCommit: Bool = false) {
+            self.imagePath = imagePath
+            self.jobDocument = jobDocument
+            self.certificateDirectory = certificateDirectory
+            self.fallbackCertificatePath = fallbackCertificatePath
+            self.signatureKey = signatureKey
+            self.runningVersion = runningVersion
+            self.platformPendingCommit = platformPendingCommit
+        }
     }
 
-    var verdict = DeviceVerdict()
+    public var verdict = DeviceVerdict()
     /// The port could not read the image while receiving it (a host problem, not a device verdict).
-    var inputError = false
+    public var inputError = false
     /// mbedTLS's error code when the verification failed, and its text.
-    var mbedtlsError: Int32 = 0
-    var mbedtlsErrorText: String?
+    public var mbedtlsError: Int32 = 0
+    public var mbedtlsErrorText: String?
 
     /// Why the port could not open its files (a bad-input error, not a device verdict).
-    struct PortError: Error { var message: String }
+    public struct PortError: Error, Sendable { public var message: String }
 
     /// Collects what the C core reports through the port's callbacks.
     private final class Collector {
         var events: [DeviceEvent] = []
     }
 
-    static func run(_ inputs: Inputs) throws(PortError) -> DeviceRun {
+    public static func run(_ inputs: Inputs) throws(PortError) -> DeviceRun {
         let collector = Collector()
         let port = UnsafeMutablePointer<HilPosixPort_t>.allocate(capacity: 1)
         let context = UnsafeMutablePointer<HilOtaContext_t>.allocate(capacity: 1)
