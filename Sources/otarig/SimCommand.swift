@@ -67,9 +67,12 @@ struct SimCommand: ParsableCommand {
                 simulator.faults = .init(rate: faults, seed: faultSeed, delay: faultDelay)
             }
             if let console {
-                guard FileManager.default.createFile(atPath: console, contents: nil), let handle = FileHandle(forWritingAtPath: console) else {
-                    throw OtarigError("cannot write the console file '\(console)'; check the directory")
+                // Appending, so a reader that truncates the file between boots gets clean text.
+                let descriptor = open(console, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0o644)
+                guard descriptor >= 0 else {
+                    throw OtarigError("cannot write the console file '\(console)': \(String(cString: strerror(errno))); check the directory")
                 }
+                let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
                 simulator.console = { line in handle.write(Data((line + "\n").utf8)) }
             } else {
                 simulator.console = { line in Console.error("console: \(line)") }
