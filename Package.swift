@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Layer 0: pure. No sockets, files, clocks or logging.
@@ -51,9 +52,11 @@ let package = Package(
             name: "FlashProtocol",
             dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(name: "BoardModel", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Layer 1: services and adapters.
         .target(name: "CSerialIO", path: "Sources/CSerialIO"),
-        .target(name: "SerialIO", dependencies: ["CSerialIO"]),
+        .systemLibrary(name: "CUdev", path: "Sources/CUdev", pkgConfig: "libudev"),
+        .target(name: "SerialIO", dependencies: ["CSerialIO", "CUdev"]),
         .target(
             name: "BoardSim",
             dependencies: ["FlashProtocol", "SerialIO", "DeviceFirmware", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto")]
@@ -93,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "otarig",
             dependencies: [
-                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware", "OTAVerifier", "BoardSim", "FlashProtocol", "SerialIO",
+                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware", "OTAVerifier", "BoardSim", "FlashProtocol", "SerialIO", "BoardModel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -109,7 +112,7 @@ let package = Package(
         .testTarget(name: "SignerServiceTests", dependencies: ["SignerService", "CodeSigning", "SignerAPI"]),
         .testTarget(name: "SignerHTTPTests", dependencies: ["SignerHTTP", "SignerService", "SignerAPI", "CodeSigning"]),
         .testTarget(name: "OTAVerifierTests", dependencies: ["OTAVerifier", "DeviceFirmware"]),
-        .testTarget(name: "FlashProtocolTests", dependencies: ["FlashProtocol", "BoardSim"]),
+        .testTarget(name: "FlashProtocolTests", dependencies: ["FlashProtocol", "BoardSim", "BoardModel"]),
         .testTarget(name: "OtarigTests", dependencies: ["otarig", "SignerAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v6]

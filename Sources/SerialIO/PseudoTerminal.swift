@@ -22,7 +22,7 @@ public final class PseudoTerminal: @unchecked Sendable {
         let status = otarig_pty_open(&master, &slave, &name, name.count)
         guard status == 0 else { throw Failure(description: "cannot open a pseudo-terminal: \(String(cString: strerror(status)))") }
         self.master = master
-        self.slavePath = String(cString: name)
+        self.slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         self.slaveKeeper = slave
     }
 

@@ -263,3 +263,45 @@ def wait_for(path: Path, marker: str, timeout=30):
             return text
         time.sleep(0.1)
     raise AssertionError(f"the console never showed {marker!r}:\n{path.read_text() if path.exists() else '(no console file)'}")
+
+
+UMOCKDEV = Path(__file__).resolve().parent / "umockdev"
+BOARDS = Path(__file__).resolve().parents[2] / "Boards"
+
+
+def under_umockdev(otarig, *args, boards=BOARDS):
+    umockdev_run = shutil.which("umockdev-run")
+    assert umockdev_run, "umockdev-run is not installed: run Scripts/bootstrap"
+    return subprocess.run([umockdev_run, "-d", str(UMOCKDEV / "cp2102.umockdev"), "-d", str(UMOCKDEV / "ft2232h.umockdev"), "--",
+                           str(otarig), *map(str, args), "--boards-dir", str(boards)], capture_output=True, text=True, timeout=60)
+
+
+def test_boards_are_found_through_libudev_under_umockdev(otarig_bin):
+    import json
+    result = under_umockdev(otarig_bin, "boards", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    attached = {item["port"]["devnode"]: item for item in json.loads(result.stdout)}
+    assert set(attached) == {"/dev/ttyUSB0", "/dev/ttyUSB1", "/dev/ttyUSB2"}
+    cp = attached["/dev/ttyUSB0"]
+    assert (cp["port"]["vendorID"], cp["port"]["productID"], cp["port"]["serial"], cp["port"]["interfaceNumber"]) == (0x10C4, 0xEA60, "0001", 0)
+    assert cp["boards"] == ["esp32-devkitc"]
+    assert cp["port"]["symlinks"][0].startswith("/dev/serial/by-id/usb-Silicon_Labs_CP2102")
+    # The FT2232H: interface 0 is JTAG (no board), interface 1 the WROVER-KIT's console.
+    assert attached["/dev/ttyUSB1"]["boards"] == []
+    assert attached["/dev/ttyUSB2"]["boards"] == ["esp32-wrover-kit"] and attached["/dev/ttyUSB2"]["port"]["serial"] == "FT2H7WRX"
+
+
+def test_udev_rules_and_a_pinned_board(otarig_bin, tmp_path):
+    rules = under_umockdev(otarig_bin, "boards", "udev-rules")
+    assert rules.returncode == 0, rules.stderr
+    assert 'ENV{ID_SERIAL_SHORT}=="0001", SYMLINK+="otarig/esp32-devkitc-0001"' in rules.stdout
+    assert 'ENV{ID_USB_INTERFACE_NUM}=="01", ENV{ID_SERIAL_SHORT}=="FT2H7WRX", SYMLINK+="otarig/esp32-wrover-kit-FT2H7WRX"' in rules.stdout
+    # A lab board file pinning serial 0002 does not claim the CP2102 with serial 0001.
+    (tmp_path / "bench.yaml").write_text('id: bench-a\nname: Bench A\nchip: esp32\nusb: {vid: "10c4", pid: "ea60", serial: "0002"}\n'
+                                        'reset: auto-reset-circuit\nflash: {size: 4MB, baud: 460800}\n')
+    listed = under_umockdev(otarig_bin, "boards", boards=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "/dev/ttyUSB0  10c4:ea60  0001" in listed.stdout and "bench-a" not in listed.stdout
+    (tmp_path / "bad.yaml").write_text("id: x\n")
+    bad = under_umockdev(otarig_bin, "boards", boards=tmp_path)
+    assert bad.returncode == 2 and "board file bad.yaml: missing 'name'" in bad.stderr, bad.stderr

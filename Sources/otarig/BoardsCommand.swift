@@ -1,0 +1,143 @@
+import ArgumentParser
+import BoardModel
+import Foundation
+import SerialIO
+
+/// Board files and what is attached.
+struct BoardFiles: ParsableArguments {
+    @Option(name: .customLong("boards-dir"), help: ArgumentHelp("Where the board files are. Default: $OTARIG_BOARDS, then ./Boards.", valueName: "dir"))
+    var directory: String?
+
+    func load() throws -> [Board] {
+        let directory = self.directory ?? ProcessInfo.processInfo.environment["OTARIG_BOARDS"] ?? "Boards"
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw OtarigError("no board directory '\(directory)': pass --boards-dir (the repository's Boards/) or set OTARIG_BOARDS")
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        var boards: [Board] = []
+        for name in names {
+            let data = try Files.read(directory + "/" + name, what: "board file")
+            do {
+                boards.append(try Board.decode(String(decoding: data, as: UTF8.self), file: name))
+            } catch {
+                throw OtarigError("board file \(error.description)")
+            }
+        }
+        return boards
+    }
+}
+
+/// `otarig boards`: the USB serial ports attached, matched against the board files.
+struct BoardsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "boards",
+        abstract: "List the boards attached over USB, matched against the board files.",
+        discussion: """
+            Every tty on a USB device (libudev): its node, vendor:product, USB serial, interface number, bus \
+            location, stable /dev/serial links, and the board file it matches (by vendor, product and interface, \
+            and by serial or USB path when the file pins one board). Flash by the stable name, never by \
+            /dev/ttyUSBn, which follows plug order; 'otarig boards udev-rules' prints rules that give each board a \
+            name of its own.
+
+            Examples:
+              otarig boards
+              otarig boards --json
+              otarig boards udev-rules | sudo tee /etc/udev/rules.d/70-otarig.rules
+            Exit status: 0 listed (even none), 2 bad input.
+            """,
+        subcommands: [List.self, UdevRules.self],
+        defaultSubcommand: List.self
+    )
+
+    struct Attached: Encodable {
+        var port: USBSerialPort
+        var boards: [String]
+    }
+
+    static func attached(_ files: BoardFiles) throws -> [Attached] {
+        let boards = try files.load()
+        let ports: [USBSerialPort]
+        do {
+            ports = try USBDiscovery.serialPorts()
+        } catch {
+            throw OtarigError("cannot list USB devices: \(error)")
+        }
+        return ports.map { port in
+            Attached(port: port, boards: boards.filter {
+                $0.matches(vendorID: port.vendorID, productID: port.productID, interface: port.interfaceNumber, serial: port.serial, path: port.usbPath)
+            }.map(\.id))
+        }
+    }
+
+    static func hex4(_ value: UInt16) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 4 - digits.count) + digits
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List attached boards (the default).")
+
+        @OptionGroup var files: BoardFiles
+
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+
+        func run() throws {
+            let attached = try BoardsCommand.attached(files)
+            if json {
+                try JSONOutput.print(attached)
+                return
+            }
+            guard !attached.isEmpty else {
+                Console.out("no USB serial ports attached (simulated boards: otarig sim esp32)")
+                return
+            }
+            Console.out("PORT          USB        SERIAL            IF  LOCATION   BOARD")
+            for item in attached {
+                let port = item.port
+                let usb = "\(BoardsCommand.hex4(port.vendorID)):\(BoardsCommand.hex4(port.productID))"
+                let interface = port.interfaceNumber.map { String($0) } ?? "-"
+                let board = item.boards.isEmpty ? "(no board file matches)" : item.boards.joined(separator: ", ")
+                Console.out(port.devnode.padding(toLength: 13, withPad: " ", startingAt: 0) + " " + usb + "  "
+                            + (port.serial ?? "-").padding(toLength: 17, withPad: " ", startingAt: 0) + " " + interface.padding(toLength: 3, withPad: " ", startingAt: 0)
+                            + " " + (port.location ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0) + " " + board)
+                if let stable = port.symlinks.first(where: { $0.contains("/by-id/") }) ?? port.symlinks.first {
+                    Console.out("              stable name: \(stable)")
+                }
+            }
+        }
+    }
+
+    struct UdevRules: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "udev-rules",
+            abstract: "Print udev rules giving each attached board a stable /dev/otarig/<board>-<serial> name.")
+
+        @OptionGroup var files: BoardFiles
+
+        func run() throws {
+            let attached = try BoardsCommand.attached(files).filter { !$0.boards.isEmpty }
+            Console.out("# otarig: stable names for the boards attached now (otarig boards udev-rules). Install into")
+            Console.out("# /etc/udev/rules.d/70-otarig.rules, then: udevadm control --reload && udevadm trigger")
+            if attached.isEmpty { Console.out("# (no attached port matches a board file)") }
+            for item in attached {
+                let port = item.port
+                var match = #"SUBSYSTEM=="tty", ENV{ID_VENDOR_ID}=="\#(BoardsCommand.hex4(port.vendorID))", ENV{ID_MODEL_ID}=="\#(BoardsCommand.hex4(port.productID))""#
+                if let interface = port.interfaceNumber { match += #", ENV{ID_USB_INTERFACE_NUM}=="\#(String(format: "%02x", interface))""# }
+                let suffix: String
+                if let serial = port.serial {
+                    match += #", ENV{ID_SERIAL_SHORT}=="\#(serial)""#
+                    suffix = serial.filter { $0.isLetter || $0.isNumber || $0 == "-" }
+                } else if let path = port.usbPath {
+                    match += #", ENV{ID_PATH}=="\#(path)""#
+                    suffix = (port.location ?? "path").replacingOccurrences(of: ".", with: "_")
+                } else {
+                    Console.out("# \(port.devnode): no USB serial and no ID_PATH; skipped")
+                    continue
+                }
+                Console.out(match + #", SYMLINK+="otarig/\#(item.boards[0])-\#(suffix)""#)
+            }
+        }
+    }
+}
