@@ -18,6 +18,41 @@ public final class SimulatedESP32: @unchecked Sendable {
     public var console: (@Sendable (String) -> Void)?
     /// The last boot's result.
     public private(set) var lastBoot: ESP32Firmware.BootResult?
+
+    // MARK: the auto-reset circuit
+
+    /// DTR and RTS as the host drives them (true = asserted, the line low).
+    public private(set) var dtr = false
+    public private(set) var rts = false
+    /// EN (chip enable) is low while RTS is asserted and DTR is not; IO0 is low while DTR is asserted and RTS is not.
+    public var chipEnabled: Bool { !(rts && !dtr) }
+    public var io0Low: Bool { dtr && !rts }
+    private var held = false
+
+    /// The host changed the modem lines (under umockdev, through the control channel). EN falling holds the chip
+    /// in reset; EN rising starts it: into download mode when IO0 is low, else into the application.
+    public func setLines(dtr: Bool, rts: Bool) {
+        let wasEnabled = chipEnabled
+        self.dtr = dtr
+        self.rts = rts
+        if verbose { log("lines: DTR=\(dtr ? 1 : 0) RTS=\(rts ? 1 : 0) -> EN \(chipEnabled ? "high" : "low"), IO0 \(io0Low ? "low" : "high")") }
+        if wasEnabled && !chipEnabled {
+            held = true
+            log("reset: EN low, the chip is held in reset")
+        } else if !wasEnabled && chipEnabled {
+            held = false
+            decoder = SLIP.Decoder()
+            if io0Low {
+                log("reset: EN rose with IO0 low: boot into download mode")
+                saveIfChanged()
+                loader.resetIntoLoader()
+                send(Array(Self.romBanner.utf8))
+            } else {
+                log("reset: EN rose with IO0 high: boot the application")
+                bootApplication()
+            }
+        }
+    }
     /// Seeded faults on received frames: the frame is lost, a bit in it flips, or the answer comes late.
     public var faults: Faults? {
         didSet { random = SplitMix64(seed: faults?.seed ?? 0) }
@@ -42,7 +77,11 @@ public final class SimulatedESP32: @unchecked Sendable {
         public var description: String
     }
 
-    public init(flashPath: String?, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+    public convenience init(flashPath: String?, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        try self.init(flashPath: flashPath, pty: try PseudoTerminal(), log: log)
+    }
+
+    public init(flashPath: String?, pty: PseudoTerminal, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         var flash = NORFlash()
         var fresh = true
         if let flashPath, FileManager.default.fileExists(atPath: flashPath) {
@@ -62,14 +101,16 @@ public final class SimulatedESP32: @unchecked Sendable {
         loader = ESP32Loader(flash: flash)
         self.flashPath = flashPath
         self.log = log
-        pty = try PseudoTerminal()
+        self.pty = pty
         pty.write(Array(Self.romBanner.utf8))
     }
 
     /// Serves the port until `shouldStop` says so, saving the flash whenever the line goes quiet after a change.
-    public func run(shouldStop: () -> Bool) {
+    public func run(shouldStop: () -> Bool, control: (() -> [(dtr: Bool, rts: Bool)])? = nil) {
         while !shouldStop() {
-            let bytes = pty.read(timeoutMilliseconds: 100)
+            for lines in control?() ?? [] { setLines(dtr: lines.dtr, rts: lines.rts) }
+            let bytes = pty.read(timeoutMilliseconds: control == nil ? 100 : 10)
+            if held { continue }  // a chip in reset hears nothing
             if bytes.isEmpty {
                 saveIfChanged()
                 continue

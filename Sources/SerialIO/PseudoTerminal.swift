@@ -26,8 +26,19 @@ public final class PseudoTerminal: @unchecked Sendable {
         self.slaveKeeper = slave
     }
 
+    /// Serves a board side someone else opened (the master of umockdev's fake /dev/ttyUSB0, handed over as a
+    /// descriptor); `slavePath` is then only a name for messages.
+    public init(existingMaster descriptor: Int32, name: String) throws {
+        guard fcntl(descriptor, F_GETFD) >= 0 else { throw Failure(description: "descriptor \(descriptor) is not open") }
+        let flags = fcntl(descriptor, F_GETFL)
+        _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
+        master = descriptor
+        slavePath = name
+        slaveKeeper = -1
+    }
+
     deinit {
-        close(slaveKeeper)
+        if slaveKeeper >= 0 { close(slaveKeeper) }
         close(master)
     }
 

@@ -1,10 +1,54 @@
 import ArgumentParser
 import BoardSim
 import Foundation
+import SerialIO
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// Set by SIGINT/SIGTERM; the simulator's loop polls it.
 private let stopRequested = Atomic<Bool>(false)
+
+/// The modem lines a harness reports, one "dtr=D rts=R" line each, through a FIFO.
+final class ControlChannel {
+    let descriptor: Int32
+    let keeper: Int32
+    var pending: [UInt8] = []
+
+    init(path: String) throws {
+        if access(path, F_OK) != 0, mkfifo(path, 0o600) != 0 {
+            throw OtarigError("cannot make the control FIFO '\(path)': \(String(cString: strerror(errno)))")
+        }
+        descriptor = open(path, O_RDONLY | O_NONBLOCK)
+        guard descriptor >= 0 else { throw OtarigError("cannot open the control FIFO '\(path)': \(String(cString: strerror(errno)))") }
+        // Holding a writer open ourselves keeps reads from seeing end-of-file between harness writes.
+        keeper = open(path, O_WRONLY | O_NONBLOCK)
+    }
+
+    deinit {
+        close(descriptor)
+        if keeper >= 0 { close(keeper) }
+    }
+
+    func read() -> [(dtr: Bool, rts: Bool)] {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        if count > 0 { pending += buffer[0..<count] }
+        var out: [(dtr: Bool, rts: Bool)] = []
+        while let newline = pending.firstIndex(of: 0x0A) {
+            let line = String(decoding: pending[..<newline], as: UTF8.self)
+            pending.removeSubrange(...newline)
+            var dtr = false, rts = false
+            for field in line.split(separator: " ") {
+                if field == "dtr=1" { dtr = true }
+                if field == "rts=1" { rts = true }
+            }
+            out.append((dtr, rts))
+        }
+        return out
+    }
+}
 
 /// `otarig sim`: simulated boards on pseudo-terminals.
 struct SimCommand: ParsableCommand {
@@ -42,6 +86,12 @@ struct SimCommand: ParsableCommand {
         @Flag(help: "Print each command the chip handles on standard error.")
         var verbose = false
 
+        @Option(name: .customLong("serial-fd"), help: ArgumentHelp("Serve this open descriptor instead of a new pty (the master of umockdev's fake /dev/ttyUSB0).", valueName: "fd"))
+        var serialDescriptor: Int32?
+
+        @Option(help: ArgumentHelp("A FIFO (made if missing) where a harness writes the modem lines as 'dtr=0 rts=1' lines; the chip's auto-reset circuit follows them.", valueName: "path"))
+        var control: String?
+
         @Option(help: ArgumentHelp("Also write the simulated firmware's console (boot log, OTA agent lines) to this file.", valueName: "file"))
         var console: String?
 
@@ -57,10 +107,16 @@ struct SimCommand: ParsableCommand {
         func run() throws {
             let simulator: SimulatedESP32
             do {
-                simulator = try SimulatedESP32(flashPath: flash) { Console.error("otarig sim: \($0)") }
+                let log: @Sendable (String) -> Void = { Console.error("otarig sim: \($0)") }
+                if let serialDescriptor {
+                    simulator = try SimulatedESP32(flashPath: flash, pty: try PseudoTerminal(existingMaster: serialDescriptor, name: "fd \(serialDescriptor)"), log: log)
+                } else {
+                    simulator = try SimulatedESP32(flashPath: flash, log: log)
+                }
             } catch {
                 throw OtarigError("\(error)")
             }
+            let lines = try control.map { try ControlChannel(path: $0) }
             if let faults {
                 guard (0...1).contains(faults) else { throw OtarigError("--faults \(faults) is not a fraction: give a rate from 0 to 1, e.g. 0.02") }
                 guard faultDelay >= 0, faultDelay <= 60 else { throw OtarigError("--fault-delay \(faultDelay) is out of range: 0 to 60 seconds") }
@@ -83,7 +139,7 @@ struct SimCommand: ParsableCommand {
             signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
             Console.out(simulator.pty.slavePath)
             Console.error("otarig sim: ESP32 (ESP32-D0WD-V3, 4 MiB flash\(flash.map { " in '\($0)'" } ?? "")) on \(simulator.pty.slavePath); stop with Ctrl-C")
-            simulator.run { stopRequested.load(ordering: .relaxed) }
+            simulator.run(shouldStop: { stopRequested.load(ordering: .relaxed) }, control: lines.map { channel in { channel.read() } })
             Console.error("otarig sim: stopped")
         }
     }

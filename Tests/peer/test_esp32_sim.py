@@ -305,3 +305,37 @@ def test_udev_rules_and_a_pinned_board(otarig_bin, tmp_path):
     (tmp_path / "bad.yaml").write_text("id: x\n")
     bad = under_umockdev(otarig_bin, "boards", boards=tmp_path)
     assert bad.returncode == 2 and "board file bad.yaml: missing 'name'" in bad.stderr, bad.stderr
+
+
+HARNESS = Path(__file__).resolve().parent / "umockdev_reset_harness.py"
+
+
+def through_fake_usb_board(otarig, tmp_path, *tool):
+    """Runs `tool` against the simulator behind umockdev's /dev/ttyUSB0 with the modem lines emulated."""
+    system_python = "/usr/bin/python3"
+    probe = subprocess.run([system_python, "-c", "import gi; gi.require_version('UMockdev', '1.0')"], capture_output=True, text=True)
+    assert probe.returncode == 0, f"the system python3 lacks python3-gi or gir1.2-umockdev-1.0 (run Scripts/bootstrap): {probe.stderr}"
+    result = subprocess.run([system_python, str(HARNESS), str(otarig), str(UMOCKDEV / "cp2102.umockdev"), str(tmp_path / "flash.bin"),
+                             str(tmp_path / "control.fifo"), str(tmp_path / "sim.log"), "--", *map(str, tool)],
+                            capture_output=True, text=True, timeout=180)
+    return result, (tmp_path / "sim.log").read_text()
+
+
+def test_otarig_flash_resets_the_board_into_download_mode_through_dtr_rts(otarig_bin, tmp_path):
+    (tmp_path / "app.bin").write_bytes(os.urandom(40_000))
+    result, log = through_fake_usb_board(otarig_bin, tmp_path, otarig_bin, "flash", "--port", "/dev/ttyUSB0", f"{tmp_path / 'app.bin'}@0x10000")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "MD5 verified" in result.stdout and "no DTR/RTS lines" not in result.stdout
+    # UnixTight: EN low (RTS), then EN high with IO0 low (DTR): the chip samples IO0 and stays in the ROM loader.
+    assert "reset: EN low, the chip is held in reset" in log
+    assert "reset: EN rose with IO0 low: boot into download mode" in log
+
+
+def test_esptool_default_and_hard_reset_reach_the_modelled_circuit(otarig_bin, tmp_path):
+    (tmp_path / "app.bin").write_bytes(os.urandom(40_000))
+    esptool = shutil.which("esptool")
+    result, log = through_fake_usb_board(otarig_bin, tmp_path, esptool, "--port", "/dev/ttyUSB0", "--after", "hard-reset",
+                                         "write-flash", "0x10000", tmp_path / "app.bin")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "Hash of data verified." in result.stdout and "Chip was NOT reset" not in result.stdout
+    assert log.index("boot into download mode") < log.index("EN rose with IO0 high: boot the application")
