@@ -29,29 +29,48 @@ public final class SimulatedESP32: @unchecked Sendable {
     public var io0Low: Bool { dtr && !rts }
     private var held = false
 
-    /// The host changed the modem lines (under umockdev, through the control channel). EN falling holds the chip
-    /// in reset; EN rising starts it: into download mode when IO0 is low, else into the application.
-    public func setLines(dtr: Bool, rts: Bool) {
+    /// When EN rose: IO0 is sampled a moment later, as the EN line's RC delay does on a real board, so a host
+    /// that sets DTR and clears RTS one call after the other still lands in download mode.
+    private var enRoseAt: Double?
+    public static let enRiseDelay = 0.02
+
+    /// The host changed the modem lines (under umockdev, or through the control channel). EN falling holds the
+    /// chip in reset; EN rising starts it, into download mode when IO0 is low a moment later, else the application.
+    public func setLines(dtr: Bool, rts: Bool, at now: Double = SimulatedESP32.monotonic()) {
         let wasEnabled = chipEnabled
         self.dtr = dtr
         self.rts = rts
         if verbose { log("lines: DTR=\(dtr ? 1 : 0) RTS=\(rts ? 1 : 0) -> EN \(chipEnabled ? "high" : "low"), IO0 \(io0Low ? "low" : "high")") }
         if wasEnabled && !chipEnabled {
             held = true
+            enRoseAt = nil
             log("reset: EN low, the chip is held in reset")
         } else if !wasEnabled && chipEnabled {
-            held = false
-            decoder = SLIP.Decoder()
-            if io0Low {
-                log("reset: EN rose with IO0 low: boot into download mode")
-                saveIfChanged()
-                loader.resetIntoLoader()
-                send(Array(Self.romBanner.utf8))
-            } else {
-                log("reset: EN rose with IO0 high: boot the application")
-                bootApplication()
-            }
+            enRoseAt = now
         }
+    }
+
+    /// Starts the chip once the EN rise has settled.
+    public func settleReset(at now: Double = SimulatedESP32.monotonic()) {
+        guard let rose = enRoseAt, now - rose >= Self.enRiseDelay else { return }
+        enRoseAt = nil
+        held = false
+        decoder = SLIP.Decoder()
+        if io0Low {
+            log("reset: EN rose with IO0 low: boot into download mode")
+            saveIfChanged()
+            loader.resetIntoLoader()
+            send(Array(Self.romBanner.utf8))
+        } else {
+            log("reset: EN rose with IO0 high: boot the application")
+            bootApplication()
+        }
+    }
+
+    public static func monotonic() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
     /// Seeded faults on received frames: the frame is lost, a bit in it flips, or the answer comes late.
     public var faults: Faults? {
@@ -109,8 +128,9 @@ public final class SimulatedESP32: @unchecked Sendable {
     public func run(shouldStop: () -> Bool, control: (() -> [(dtr: Bool, rts: Bool)])? = nil) {
         while !shouldStop() {
             for lines in control?() ?? [] { setLines(dtr: lines.dtr, rts: lines.rts) }
-            let bytes = pty.read(timeoutMilliseconds: control == nil ? 100 : 10)
-            if held { continue }  // a chip in reset hears nothing
+            settleReset()
+            let bytes = pty.read(timeoutMilliseconds: control == nil ? 100 : 5)
+            if held || enRoseAt != nil { continue }  // a chip in reset hears nothing
             if bytes.isEmpty {
                 saveIfChanged()
                 continue
@@ -149,6 +169,9 @@ public final class SimulatedESP32: @unchecked Sendable {
                 logEvents()
             }
         }
+        // Line changes the harness sent just before stopping us still happen.
+        for lines in control?() ?? [] { setLines(dtr: lines.dtr, rts: lines.rts) }
+        if enRoseAt != nil { settleReset(at: .infinity) }
         saveIfChanged()
     }
 

@@ -36,12 +36,21 @@ struct FlashCommand: ParsableCommand {
               otarig flash --port /dev/ttyUSB0 bootloader.bin@0x1000 partitions.bin@0x8000 app.bin@0x10000
               otarig flash --port "$(otarig sim esp32 --flash f.bin & sleep 1)" app.bin@0x10000
               otarig flash --port /dev/pts/3 --verify app.bin@0x10000
+              otarig flash --board esp32-devkitc --after hard-reset app.bin@0x10000
             Exit status: 0 written and verified, 1 the chip or the link failed, 2 bad input.
             """
     )
 
     @Option(help: ArgumentHelp("The serial port (a /dev/serial/by-id path is stable across re-plugging).", valueName: "device"))
-    var port: String
+    var port: String?
+
+    @Option(help: ArgumentHelp("Instead of --port: the attached board with this board-file id (see 'otarig boards').", valueName: "id"))
+    var board: String?
+
+    @OptionGroup var boardFiles: BoardFiles
+
+    @Option(help: ArgumentHelp("How to reset into download mode: unix-tight (default), classic, usb-jtag-serial, or none.", valueName: "sequence"))
+    var before: String = ResetSequence.unixTight.rawValue
 
     @Option(help: ArgumentHelp("Switch to this baud rate after connecting (the ROM starts at 115200).", valueName: "rate"))
     var baud: Int = 460_800
@@ -52,7 +61,7 @@ struct FlashCommand: ParsableCommand {
     @Flag(help: "Only compare the flash with the images (MD5), writing nothing.")
     var verify = false
 
-    @Option(help: ArgumentHelp("What the chip does afterwards: stay (in the loader) or run (the application). Default: stay, or run with --ota.", valueName: "action"))
+    @Option(help: ArgumentHelp("What the chip does afterwards: stay (in the loader), run (the application, by the loader), or hard-reset (an EN pulse on RTS). Default: stay, or run with --ota.", valueName: "action"))
     var after: After?
 
     @Option(help: ArgumentHelp("A signed OTA image to write into the next OTA slot, as the FreeRTOS agent would have received it; needs --job-doc and --cert.", valueName: "file"))
@@ -64,14 +73,32 @@ struct FlashCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --ota: the code-signing certificate the device holds, provisioned under the job's certfile.", valueName: "file"))
     var cert: String?
 
-    @Flag(name: .customLong("no-reset"), help: "Do not pulse DTR/RTS into download mode (the chip is already there).")
-    var noReset = false
 
     @Argument(help: ArgumentHelp("The images, each FILE@OFFSET.", valueName: "file@offset"))
     var images: [String] = []
 
     enum After: String, ExpressibleByArgument, CaseIterable {
         case stay, run
+        case hardReset = "hard-reset"
+    }
+
+    /// The port to open: --port, or the one attached board that --board names.
+    func resolvePort() throws -> (path: String, board: String?) {
+        switch (port, board) {
+        case (let port?, nil): return (port, nil)
+        case (nil, nil): throw OtarigError("name the board: --port DEVICE, or --board ID for an attached board (otarig boards lists them)")
+        case (_?, _?): throw OtarigError("--port and --board both name the board; pass one")
+        case (nil, let id?):
+            let attached = try BoardsCommand.attached(boardFiles).filter { $0.boards.contains(id) }
+            guard !attached.isEmpty else {
+                throw OtarigError("no attached board matches '\(id)'; 'otarig boards' lists what is attached and which board file each matches")
+            }
+            guard attached.count == 1 else {
+                throw OtarigError("\(attached.count) attached boards match '\(id)' (\(attached.map(\.port.devnode).joined(separator: ", "))); pin one by its USB serial or path in a board file")
+            }
+            // The node udev names for the matched USB identity now; the ttyUSBn number is only used this instant.
+            return (attached[0].port.devnode, id)
+        }
     }
 
     struct Image {
@@ -112,16 +139,26 @@ struct FlashCommand: ParsableCommand {
     func run() throws {
         let images = try parseImages()
         let staged = try prepareOTA()
+        let reset: ResetSequence?
+        if before == "none" {
+            reset = nil
+        } else {
+            guard let sequence = ResetSequence(rawValue: before), sequence != .hardReset else {
+                throw OtarigError("--before '\(before)' is not a reset sequence: use unix-tight, classic, usb-jtag-serial or none")
+            }
+            reset = sequence
+        }
+        let (path, boardID) = try resolvePort()
         let port: SerialPort
         do {
-            port = try SerialPort(path: self.port)
+            port = try SerialPort(path: path)
         } catch {
             throw OtarigError("\(error); check the port (otarig boards lists attached boards)")
         }
         let flasher = ESP32Flasher(link: SerialLink(port: port))
         do {
-            if !noReset { resetIntoDownloadMode(port) }
-            Console.error("connecting to \(self.port)…")
+            if let reset { drive(reset, port, path: path) }
+            Console.error("connecting to \(path)\(boardID.map { " (\($0))" } ?? "")…")
             try flasher.connect()
             try flasher.detectChip()
             try flasher.attachFlash()
@@ -147,9 +184,14 @@ struct FlashCommand: ParsableCommand {
                 Console.out("wrote \(name): \(image.bytes.count) bytes in \(String(format: "%.2f", seconds)) s, MD5 verified")
             }
             if let staged { try writeOTA(staged, flasher) }
-            if (after ?? (ota != nil ? .run : .stay)) == .run {
+            switch after ?? (ota != nil ? .run : .stay) {
+            case .stay: break
+            case .run:
                 try flasher.runApplication()
                 Console.out("the chip left download mode and runs the application")
+            case .hardReset:
+                drive(.hardReset, port, path: path)
+                Console.out("hard reset through RTS: the chip boots its application")
             }
         } catch let error as FlashError {
             Console.error("otarig: flash failed: \(error)")
@@ -226,18 +268,21 @@ struct FlashCommand: ParsableCommand {
         Console.out("staged \(staged.path) (\(staged.image.count) bytes) into \(target.label) at 0x\(String(target.offset, radix: 16)), with its job document and certificate '\(job.certificates.keys.first ?? "")'")
     }
 
-    /// esptool's UnixTightReset: EN low, then EN high with IO0 low, then release. A plain pty has no modem lines.
-    private func resetIntoDownloadMode(_ port: SerialPort) {
+    /// Drives a reset sequence on the port's modem lines; a plain pty has none, which is said once.
+    private func drive(_ sequence: ResetSequence, _ port: SerialPort, path: String) {
         guard port.setLines(dtr: false, rts: false) else {
-            Console.error("note: \(self.port) has no DTR/RTS lines (a pty?); not resetting, the chip must already be in download mode")
+            Console.error("note: \(path) has no DTR/RTS lines (a pty?); not resetting, the chip must already be in download mode")
             return
         }
-        port.setLines(dtr: true, rts: true)
-        port.setLines(dtr: false, rts: true)
-        usleep(100_000)
-        port.setLines(dtr: true, rts: false)
-        usleep(50_000)
-        port.setLines(dtr: false, rts: false)
+        var dtr = false, rts = false
+        for step in sequence.steps() {
+            switch step {
+            case .lines(let d, let r): dtr = d; rts = r; port.setLines(dtr: dtr, rts: rts)
+            case .dtr(let d): dtr = d; port.setLines(dtr: dtr, rts: rts)
+            case .rts(let r): rts = r; port.setLines(dtr: dtr, rts: rts)
+            case .wait(let seconds): usleep(UInt32(seconds * 1_000_000))
+            }
+        }
     }
 }
 

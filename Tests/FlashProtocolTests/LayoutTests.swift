@@ -64,3 +64,26 @@ struct LayoutTests {
         #expect(ESP32Firmware.boot(&blank).console.contains { $0.contains("failed to verify partition table") })
     }
 }
+
+@Suite("Reset sequences")
+struct ResetSequenceTests {
+    @Test("the download-mode sequences leave EN rising with IO0 low; the hard reset with IO0 high")
+    func sequences() {
+        #expect(ResetSequence.entersDownloadMode(ResetSequence.unixTight.steps()))
+        #expect(ResetSequence.entersDownloadMode(ResetSequence.classic.steps()))
+        #expect(!ResetSequence.entersDownloadMode(ResetSequence.hardReset.steps()))
+        #expect(ResetSequence.unixTight.steps(resetDelay: 0.55).contains(.wait(seconds: 0.55)))
+        // The simulator's circuit agrees edge by edge.
+        let simulator = try? SimulatedESP32(flashPath: nil)
+        var clock = 0.0
+        for step in ResetSequence.unixTight.steps() {
+            switch step {
+            case .lines(let dtr, let rts): simulator?.setLines(dtr: dtr, rts: rts, at: clock)
+            case .wait(let seconds): clock += seconds; simulator?.settleReset(at: clock)
+            default: break
+            }
+        }
+        #expect(simulator?.chipEnabled == true && simulator?.io0Low == false)
+        #expect(simulator?.loader.mode == .rom)
+    }
+}

@@ -91,7 +91,9 @@ def test_flash_persists_across_restarts_and_tampering_is_seen(otarig_bin, tmp_pa
     flash = (tmp_path / "flash.bin").read_bytes()
     assert len(flash) == 4 * 1024 * 1024
     assert flash[0x20000:0x20000 + len(image)] == image
-    assert flash[:0x20000] == b"\xff" * 0x20000  # erased NOR reads as 0xFF
+    assert flash[:0x8000] == b"\xff" * 0x8000  # erased NOR reads as 0xFF
+    assert flash[0x8000:0x8002] == b"\xaa\x50"  # a fresh board's partition table
+    assert flash[0x9000:0x20000] == b"\xff" * 0x17000
     second = Sim(otarig_bin, tmp_path / "flash.bin")
     try:
         assert "digest matched" in second.esptool("--no-stub", "verify-flash", "0x20000", tmp_path / "app.bin").stdout
@@ -339,3 +341,12 @@ def test_esptool_default_and_hard_reset_reach_the_modelled_circuit(otarig_bin, t
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     assert "Hash of data verified." in result.stdout and "Chip was NOT reset" not in result.stdout
     assert log.index("boot into download mode") < log.index("EN rose with IO0 high: boot the application")
+
+
+def test_flash_by_board_id_and_hard_reset_into_the_application(otarig_bin, run, tmp_path):
+    run.otarig_run("app-image", "--version", "1.2.3", "--project", "bench", "--payload", HARNESS, "--out", "app.bin")
+    result, log = through_fake_usb_board(otarig_bin, tmp_path, otarig_bin, "flash", "--board", "esp32-devkitc", "--boards-dir", BOARDS,
+                                         "--after", "hard-reset", f"{tmp_path / 'app.bin'}@0x10000")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(esp32-devkitc)" in result.stdout and "hard reset through RTS" in result.stdout
+    assert "EN rose with IO0 high: boot the application" in log

@@ -77,6 +77,10 @@ def main():
     if process.poll() is None:
         process.kill()
     output = process.stdout.read()
+    # Let the simulator act on the last line changes (a hard reset at the very end) before stopping it.
+    end = GLib.get_monotonic_time() + 300_000
+    while GLib.get_monotonic_time() < end:
+        GLib.MainContext.default().iteration(False)
     sim.terminate()
     sim.wait(timeout=15)
     sys.stdout.write(output)

@@ -1,0 +1,62 @@
+/// The DTR/RTS sequences that put an ESP32 into download mode or restart it (reference flashing-and-hil.md §1.5, as
+/// esptool and esp-pylib drive them). `true` = asserted, i.e. the line pulled low. On the common two-transistor
+/// circuit EN is low while RTS is asserted and DTR is not, and IO0 is low while DTR is asserted and RTS is not.
+public enum ResetSequence: String, CaseIterable, Sendable {
+    /// Linux default: both lines set at once (TIOCMSET), EN low, then EN high with IO0 low, then release.
+    case unixTight = "unix-tight"
+    /// One line at a time (the fallback where TIOCMSET is not available).
+    case classic
+    /// The ESP32-S3/C3 built-in USB-Serial/JTAG (303a:1001), which decodes the lines itself.
+    case usbJTAGSerial = "usb-jtag-serial"
+    /// After flashing: a pulse on RTS (EN) with IO0 released, so the chip boots its application.
+    case hardReset = "hard-reset"
+
+    public enum Step: Equatable, Sendable {
+        /// Both lines in one call.
+        case lines(dtr: Bool, rts: Bool)
+        case dtr(Bool)
+        case rts(Bool)
+        case wait(seconds: Double)
+    }
+
+    /// The steps, with esptool's first reset delay (0.05 s; it retries with 0.55 s).
+    public func steps(resetDelay: Double = 0.05) -> [Step] {
+        switch self {
+        case .unixTight:
+            return [.lines(dtr: false, rts: false), .lines(dtr: true, rts: true), .lines(dtr: false, rts: true), .wait(seconds: 0.1),
+                    .lines(dtr: true, rts: false), .wait(seconds: resetDelay), .lines(dtr: false, rts: false), .dtr(false)]
+        case .classic:
+            return [.dtr(false), .rts(true), .wait(seconds: 0.1), .dtr(true), .rts(false), .wait(seconds: resetDelay), .dtr(false)]
+        case .usbJTAGSerial:
+            return [.rts(false), .dtr(false), .wait(seconds: 0.1), .dtr(true), .rts(false), .wait(seconds: 0.1),
+                    .rts(true), .dtr(false), .rts(true), .wait(seconds: 0.1), .dtr(false), .rts(false)]
+        case .hardReset:
+            return [.rts(true), .wait(seconds: 0.1), .rts(false)]
+        }
+    }
+
+    /// Whether a step sequence starts the chip in download mode on the two-transistor circuit: EN rises (its RC
+    /// delay lets the lines settle until the next wait) with IO0 low.
+    public static func entersDownloadMode(_ steps: [Step]) -> Bool {
+        var dtr = false, rts = false
+        var enabled = true
+        var rising = false
+        var download = false
+        for step in steps {
+            switch step {
+            case .lines(let d, let r): dtr = d; rts = r
+            case .dtr(let d): dtr = d
+            case .rts(let r): rts = r
+            case .wait:
+                if rising { download = dtr && !rts; rising = false }
+                continue
+            }
+            let nowEnabled = !(rts && !dtr)
+            if !enabled && nowEnabled { rising = true }
+            if enabled && !nowEnabled { rising = false }
+            enabled = nowEnabled
+        }
+        if rising { download = dtr && !rts }
+        return download
+    }
+}
