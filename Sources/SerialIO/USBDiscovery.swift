@@ -1,4 +1,7 @@
 import CUdev
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A serial port on a USB device, as udev describes it (reference flashing-and-hil.md §4.2): the tty node, the USB
 /// device's vendor, product and serial, the interface the port belongs to, and the stable names udev gives it.
@@ -59,6 +62,41 @@ public enum USBDiscovery {
             ports.append(port)
         }
         return ports.sorted { $0.devnode < $1.devnode }
+    }
+
+    /// Waits until a port for which `matches` holds is attached (already, or by a udev "add" event: a board
+    /// plugged in, or re-enumerating after a reset, as the USB-Serial/JTAG of an ESP32-S3 does). Nil on timeout.
+    public static func waitForPort(timeout: Double, matching matches: (USBSerialPort) -> Bool) throws -> USBSerialPort? {
+        guard let udev = udev_new() else { throw Failure(description: "udev_new failed: is /sys mounted?") }
+        defer { udev_unref(udev) }
+        // Listen before looking, so an add between the two is not lost.
+        guard let monitor = udev_monitor_new_from_netlink(udev, "udev") else { throw Failure(description: "cannot open a udev monitor") }
+        defer { udev_monitor_unref(monitor) }
+        udev_monitor_filter_add_match_subsystem_devtype(monitor, "tty", nil)
+        udev_monitor_enable_receiving(monitor)
+        if let present = try serialPorts().first(where: matches) { return present }
+        let descriptor = udev_monitor_get_fd(monitor)
+        var start = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        func elapsed() -> Double {
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            return Double(now.tv_sec - start.tv_sec) + Double(now.tv_nsec - start.tv_nsec) / 1e9
+        }
+        while elapsed() < timeout {
+            var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let left = Int32(max(1, (timeout - elapsed()) * 1000))
+            guard poll(&descriptorSet, 1, min(left, 200)) > 0 else {
+                // Some environments deliver no events; look again now and then.
+                if let present = try serialPorts().first(where: matches) { return present }
+                continue
+            }
+            guard let device = udev_monitor_receive_device(monitor) else { continue }
+            defer { udev_device_unref(device) }
+            guard string(udev_device_get_action(device)) == "add", let port = describe(device), matches(port) else { continue }
+            return port
+        }
+        return nil
     }
 
     static func string(_ pointer: UnsafePointer<CChar>?) -> String? {

@@ -46,7 +46,7 @@ struct BoardsCommand: ParsableCommand {
               otarig boards udev-rules | sudo tee /etc/udev/rules.d/70-otarig.rules
             Exit status: 0 listed (even none), 2 bad input.
             """,
-        subcommands: [List.self, UdevRules.self],
+        subcommands: [List.self, UdevRules.self, Wait.self],
         defaultSubcommand: List.self
     )
 
@@ -106,6 +106,39 @@ struct BoardsCommand: ParsableCommand {
                     Console.out("              stable name: \(stable)")
                 }
             }
+        }
+    }
+
+    struct Wait: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "wait",
+            abstract: "Wait until a board is attached (plugged in, or back after re-enumerating), then print its port.")
+
+        @OptionGroup var files: BoardFiles
+
+        @Argument(help: ArgumentHelp("The board-file id to wait for.", valueName: "id"))
+        var board: String
+
+        @Option(help: ArgumentHelp("Give up after this many seconds (exit 1).", valueName: "seconds"))
+        var timeout: Double = 30
+
+        func run() throws {
+            guard let wanted = try files.load().first(where: { $0.id == board }) else {
+                throw OtarigError("no board file has id '\(board)'; 'ls Boards/' shows the ids")
+            }
+            let port: USBSerialPort?
+            do {
+                port = try USBDiscovery.waitForPort(timeout: timeout) {
+                    wanted.matches(vendorID: $0.vendorID, productID: $0.productID, interface: $0.interfaceNumber, serial: $0.serial, path: $0.usbPath)
+                }
+            } catch {
+                throw OtarigError("cannot watch USB devices: \(error)")
+            }
+            guard let port else {
+                Console.error("otarig: no '\(board)' appeared within \(Int(timeout)) s")
+                throw ExitCode(1)
+            }
+            Console.out(port.devnode)
         }
     }
 

@@ -350,3 +350,15 @@ def test_flash_by_board_id_and_hard_reset_into_the_application(otarig_bin, run, 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "(esp32-devkitc)" in result.stdout and "hard reset through RTS" in result.stdout
     assert "EN rose with IO0 high: boot the application" in log
+
+
+def test_boards_wait_returns_when_the_board_is_plugged_in(otarig_bin):
+    import json
+    script = Path(__file__).resolve().parent / "umockdev_hotplug.py"
+    plugged = json.loads(subprocess.run(["/usr/bin/python3", str(script), str(otarig_bin), str(UMOCKDEV / "cp2102.umockdev"), str(BOARDS), "1.0"],
+                                        capture_output=True, text=True, timeout=60).stdout)
+    assert plugged["returncode"] == 0 and plugged["stdout"].strip() == "/dev/ttyUSB0", plugged
+    assert plugged["waited"] >= 1.0 and plugged["after_plug"] < 2.0, plugged
+    never = json.loads(subprocess.run(["/usr/bin/python3", str(script), str(otarig_bin), str(UMOCKDEV / "cp2102.umockdev"), str(BOARDS), "-1"],
+                                      capture_output=True, text=True, timeout=60).stdout)
+    assert never["returncode"] == 1 and "no 'esp32-devkitc' appeared within 8 s" in never["stderr"], never
