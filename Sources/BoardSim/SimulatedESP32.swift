@@ -10,6 +10,9 @@ public final class SimulatedESP32: @unchecked Sendable {
     public let flashPath: String?
     /// Pace the answers at the loader's baud rate, as a real UART would (10 bits per byte).
     public var simulateBaudRate = false
+    /// A rate to simulate whatever CHANGE_BAUDRATE says (nil: the loader's current rate).
+    public var fixedBaudRate: Int?
+    var wireRate: Int { max(fixedBaudRate ?? loader.baudRate, 1200) }
     private var decoder = SLIP.Decoder()
     private let log: @Sendable (String) -> Void
     private var loggedEvents = 0
@@ -137,7 +140,7 @@ public final class SimulatedESP32: @unchecked Sendable {
             }
             if simulateBaudRate {
                 // The bytes took their time on the wire too (10 bits each at the chip's current rate).
-                Thread.sleep(forTimeInterval: Double(bytes.count * 10) / Double(max(loader.baudRate, 1200)))
+                Thread.sleep(forTimeInterval: Double(bytes.count * 10) / Double(wireRate))
             }
             for received in decoder.feed(bytes) {
                 var frame = received
@@ -194,7 +197,7 @@ public final class SimulatedESP32: @unchecked Sendable {
 
     private func send(_ bytes: [UInt8]) {
         if simulateBaudRate {
-            let seconds = Double(bytes.count * 10) / Double(max(loader.baudRate, 1200))
+            let seconds = Double(bytes.count * 10) / Double(wireRate)
             Thread.sleep(forTimeInterval: seconds)
         }
         pty.write(bytes)

@@ -79,3 +79,9 @@ int otarig_serial_set_lines(int fd, int dtr, int rts)
     if (ioctl(fd, TIOCMSET, &lines) != 0) return errno;
     return 0;
 }
+
+int otarig_serial_set_break(int fd, int on)
+{
+    if (ioctl(fd, on ? TIOCSBRK : TIOCCBRK) != 0) return errno;
+    return 0;
+}

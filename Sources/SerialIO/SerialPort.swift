@@ -39,6 +39,15 @@ public final class SerialPort: @unchecked Sendable {
         otarig_serial_set_lines(descriptor, dtr ? 1 : 0, rts ? 1 : 0) == 0
     }
 
+    /// Holds the line in BREAK for `seconds` (the CC3220's UART bootloader is entered this way). False when the
+    /// port cannot (a plain pty accepts the ioctl but the other side sees nothing).
+    @discardableResult
+    public func sendBreak(seconds: Double) -> Bool {
+        guard otarig_serial_set_break(descriptor, 1) == 0 else { return false }
+        usleep(UInt32(max(0, seconds) * 1_000_000))
+        return otarig_serial_set_break(descriptor, 0) == 0
+    }
+
     /// Whatever arrives within `timeout` seconds of waiting (returns as soon as something came).
     public func read(timeout: TimeInterval) -> [UInt8] {
         var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)

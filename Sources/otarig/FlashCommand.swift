@@ -61,6 +61,12 @@ struct FlashCommand: ParsableCommand {
     @Flag(help: "Only compare the flash with the images (MD5), writing nothing.")
     var verify = false
 
+    @Option(help: ArgumentHelp("Read flash instead of writing: OFFSET:LENGTH (hex or decimal), into --out.", valueName: "range"))
+    var read: String?
+
+    @Option(help: ArgumentHelp("With --read: where to write what was read.", valueName: "file"))
+    var out: String?
+
     @Option(help: ArgumentHelp("What the chip does afterwards: stay (in the loader), run (the application, by the loader), or hard-reset (an EN pulse on RTS). Default: stay, or run with --ota.", valueName: "action"))
     var after: After?
 
@@ -80,6 +86,25 @@ struct FlashCommand: ParsableCommand {
     enum After: String, ExpressibleByArgument, CaseIterable {
         case stay, run
         case hardReset = "hard-reset"
+    }
+
+    /// --read OFFSET:LENGTH, checked against the flash.
+    func parseReadRange() throws -> (offset: Int, length: Int)? {
+        guard let read else {
+            if out != nil { throw OtarigError("--out goes with --read OFFSET:LENGTH") }
+            return nil
+        }
+        guard let out, !out.isEmpty else { throw OtarigError("--read needs --out FILE for what it reads") }
+        _ = out
+        func number(_ text: Substring) -> Int? {
+            text.lowercased().hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : Int(text)
+        }
+        let parts = read.split(separator: ":")
+        guard parts.count == 2, let offset = number(parts[0]), let length = number(parts[1]), offset >= 0, length > 0 else {
+            throw OtarigError("--read '\(read)' is not OFFSET:LENGTH, e.g. 0x10000:0x4000")
+        }
+        guard offset + length <= ESP32Flasher.flashSize else { throw OtarigError("--read \(read) ends past the 4 MiB flash") }
+        return (offset, length)
     }
 
     /// The port to open: --port, or the one attached board that --board names.
@@ -108,6 +133,10 @@ struct FlashCommand: ParsableCommand {
     }
 
     func parseImages() throws -> [Image] {
+        if read != nil {
+            guard images.isEmpty, ota == nil, !verify else { throw OtarigError("--read reads only: drop the images, --ota and --verify") }
+            return []
+        }
         guard !images.isEmpty || ota != nil else { throw OtarigError("no images: give each as FILE@OFFSET, e.g. app.bin@0x10000, or a signed OTA image with --ota") }
         var parsed: [Image] = []
         for text in images {
@@ -139,6 +168,7 @@ struct FlashCommand: ParsableCommand {
     func run() throws {
         let images = try parseImages()
         let staged = try prepareOTA()
+        let readRange = try parseReadRange()
         let reset: ResetSequence?
         if before == "none" {
             reset = nil
@@ -184,6 +214,14 @@ struct FlashCommand: ParsableCommand {
                 Console.out("wrote \(name): \(image.bytes.count) bytes in \(String(format: "%.2f", seconds)) s, MD5 verified")
             }
             if let staged { try writeOTA(staged, flasher) }
+            if let readRange, let out {
+                var bar = ProgressBar(label: "reading 0x\(String(readRange.offset, radix: 16))", total: readRange.length)
+                flasher.progress = { bar.update($0.written) }
+                let bytes = try flasher.read(offset: readRange.offset, length: readRange.length)
+                bar.finish()
+                try Files.writeAtomically(Data(bytes), to: out)
+                Console.out("read \(bytes.count) bytes from 0x\(String(readRange.offset, radix: 16)) into \(out)")
+            }
             switch after ?? (ota != nil ? .run : .stay) {
             case .stay: break
             case .run:

@@ -80,8 +80,11 @@ struct SimCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The flash contents, read at start (if the file exists) and written back after changes.", valueName: "file"))
         var flash: String?
 
-        @Flag(name: .customLong("baud-timing"), help: "Pace answers at the current baud rate, as a real UART would.")
+        @Flag(name: .customLong("baud-timing"), help: "Charge every byte its time on the wire at the current baud rate (115200 until the host changes it), as a real UART would.")
         var baudTiming = false
+
+        @Option(help: ArgumentHelp("Simulate the UART at this fixed rate, whatever the host asks for (implies --baud-timing).", valueName: "rate"))
+        var baud: Int?
 
         @Flag(help: "Print each command the chip handles on standard error.")
         var verbose = false
@@ -133,7 +136,11 @@ struct SimCommand: ParsableCommand {
             } else {
                 simulator.console = { line in Console.error("console: \(line)") }
             }
-            simulator.simulateBaudRate = baudTiming
+            if let baud {
+                guard baud >= 1200 else { throw OtarigError("--baud \(baud) is below 1200") }
+                simulator.fixedBaudRate = baud
+            }
+            simulator.simulateBaudRate = baudTiming || baud != nil
             simulator.verbose = verbose
             signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
             signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }

@@ -141,6 +141,9 @@ def test_otarig_verifies_what_esptool_wrote(otarig_bin, sim, tmp_path):
     (tmp_path / "app.bin").write_bytes(image)
     sim.esptool("write-flash", "0x20000", tmp_path / "app.bin")
     assert "verified" in otarig_flash(otarig_bin, "--port", sim.port, "--verify", f"{tmp_path / 'app.bin'}@0x20000").stdout
+    # And read back byte for byte through the ROM's READ_FLASH_SLOW.
+    otarig_flash(otarig_bin, "--port", sim.port, "--read", f"0x20000:{len(image)}", "--out", tmp_path / "back.bin")
+    assert (tmp_path / "back.bin").read_bytes() == image
     tampered = bytearray(image)
     tampered[-1] ^= 1
     (tmp_path / "tampered.bin").write_bytes(bytes(tampered))
@@ -156,6 +159,10 @@ def test_otarig_verifies_what_esptool_wrote(otarig_bin, sim, tmp_path):
     (["app.bin@0x10000", "app.bin@0x11000"], "overlaps"),
     (["nope.bin@0x10000"], "nope.bin"),
     (["app.bin@0x3FF000"], "ends past the 4 MiB flash"),
+    (["--read", "0x10000", "--out", "x.bin"], "is not OFFSET:LENGTH"),
+    (["--read", "0x10000:16"], "--read needs --out"),
+    (["--read", "0x3FFFF0:0x100", "--out", "x.bin"], "ends past the 4 MiB flash"),
+    (["--read", "0:16", "--out", "x.bin", "app.bin@0x10000"], "--read reads only"),
 ])
 def test_otarig_flash_bad_input(otarig_bin, tmp_path, args, expected, monkeypatch):
     (tmp_path / "app.bin").write_bytes(os.urandom(8192))

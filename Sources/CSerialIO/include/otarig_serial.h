@@ -16,3 +16,5 @@ int otarig_serial_set_baud(int fd, unsigned baud);
 /* Sets DTR and RTS (1 = asserted, i.e. the line driven low) in one TIOCMSET. Returns 0 or an errno value
    (ENOTTY on a plain pseudo-terminal, which has no modem lines). */
 int otarig_serial_set_lines(int fd, int dtr, int rts);
+/* Holds the TX line in BREAK (on = 1) or releases it (TIOCSBRK / TIOCCBRK). Returns 0 or an errno value. */
+int otarig_serial_set_break(int fd, int on);
