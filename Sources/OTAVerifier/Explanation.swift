@@ -375,7 +375,7 @@ public enum Explainer {
     }
 
     static func version(_ word: UInt32) -> String { "\(word >> 24).\((word >> 16) & 0xFF).\(word & 0xFFFF)" }
-    static func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+    static func iso(_ date: Date) -> String { UTCTimestamp.string(date) }
 }
 
 func hexByte(_ byte: UInt8) -> String {

@@ -250,6 +250,6 @@ public enum Policy {
     }
 
     static func iso(_ date: Date) -> String {
-        ISO8601DateFormatter().string(from: date)
+        UTCTimestamp.string(date)
     }
 }

@@ -185,3 +185,21 @@ struct PolicyTests {
     }
 }
 
+
+@Suite("UTC timestamps")
+struct UTCTimestampTests {
+    @Test("agree with ISO8601DateFormatter across eras, leap days and the epoch")
+    func agree() {
+        let formatter = ISO8601DateFormatter()
+        var state: UInt64 = 7
+        var seconds: [Double] = [0, -1, 86_399, 86_400, 951_782_400, 4_107_542_399, 1_790_000_000.9, -2_208_988_800]
+        for _ in 0..<2000 {
+            state = state &* 6364136223846793005 &+ 1
+            seconds.append(Double(Int64(bitPattern: state >> 2) % 8_000_000_000))
+        }
+        for value in seconds {
+            let date = Date(timeIntervalSince1970: value)
+            #expect(UTCTimestamp.string(date) == formatter.string(from: date), "\(value)")
+        }
+    }
+}
