@@ -20,7 +20,7 @@ public struct ESP32Loader: Sendable {
         case reboot
     }
 
-    /// One line per command, for `otarig sim --verbose` and the tests.
+    /// One line per command, for `otarig sim --verbose` and the tests; `takeEvents` empties the list.
     public struct Event: Equatable, Sendable {
         public var mode: Mode
         public var opcode: UInt8
@@ -31,14 +31,11 @@ public struct ESP32Loader: Sendable {
     public private(set) var flash: NORFlash
     public private(set) var registers: [UInt32: UInt32]
     public private(set) var baudRate = 115_200
-    public private(set) var flashSizeParameter: Int?
     public private(set) var events: [Event] = []
     /// Whether anything was programmed or erased since `markFlashSaved()`.
     public private(set) var flashDirty = false
-    public var recordEvents = true
 
     private var write: WriteState?
-    private var memoryBlocks = 0
     private var read: ReadState?
 
     struct WriteState {
@@ -93,6 +90,12 @@ public struct ESP32Loader: Sendable {
 
     public mutating func markFlashSaved() { flashDirty = false }
 
+    /// The events since the last call, so a long-running simulator keeps none it has already logged.
+    public mutating func takeEvents() -> [Event] {
+        defer { events.removeAll(keepingCapacity: true) }
+        return events
+    }
+
     /// The flash after the firmware ran on it.
     public mutating func replaceFlash(_ flash: NORFlash) {
         if flash != self.flash { flashDirty = true }
@@ -104,7 +107,6 @@ public struct ESP32Loader: Sendable {
         mode = .rom
         write = nil
         read = nil
-        memoryBlocks = 0
         baudRate = 115_200
         registers = Self.initialRegisters
     }
@@ -151,7 +153,7 @@ public struct ESP32Loader: Sendable {
     }
 
     private mutating func note(_ opcode: UInt8, _ detail: String) {
-        if recordEvents { events.append(Event(mode: mode, opcode: opcode, detail: detail)) }
+        events.append(Event(mode: mode, opcode: opcode, detail: detail))
     }
 
     private func success(_ opcode: UInt8, value: UInt32 = 0, data: [UInt8] = []) -> [UInt8] {
@@ -212,7 +214,6 @@ public struct ESP32Loader: Sendable {
     private mutating func parameters(_ request: ROMRequest, _ opcode: ROMOpcode) -> [Output] {
         if opcode == .spiSetParams {
             guard let total = request.word(1) else { return [.frame(failure(request.opcode, error: 0x05))] }
-            flashSizeParameter = Int(total)
             note(request.opcode, "flash size \(total)")
         } else {
             // The ROM takes the pin word and 4 more bytes; the stub the pin word alone.
@@ -303,10 +304,9 @@ public struct ESP32Loader: Sendable {
         guard let address = request.word(0), let size = request.word(1),
               let bytes = flash.read(offset: Int(address), length: Int(size))
         else { return [.frame(failure(request.opcode, error: mode == .rom ? 0x05 : 0xC4))] }
-        let digest = Array(Insecure.MD5.hash(data: bytes))
         note(request.opcode, "0x\(String(address, radix: 16)) + \(size)")
         // The ROM answers in ASCII hex, the stub with the 16 raw bytes.
-        let answer = mode == .rom ? Array(digest.map { String(format2: $0) }.joined().utf8) : digest
+        let answer = mode == .rom ? Array(Insecure.md5Hex(Array(bytes)).utf8) : Array(Insecure.MD5.hash(data: bytes))
         return [.frame(success(request.opcode, data: answer))]
     }
 
@@ -321,7 +321,6 @@ public struct ESP32Loader: Sendable {
     private mutating func memory(_ request: ROMRequest, _ opcode: ROMOpcode) -> [Output] {
         switch opcode {
         case .memBegin:
-            memoryBlocks = Int(request.word(1) ?? 0)
             note(request.opcode, "\(request.word(0) ?? 0) bytes at 0x\(String(request.word(3) ?? 0, radix: 16))")
             return [.frame(success(request.opcode))]
         case .memData:
@@ -387,13 +386,5 @@ public struct ESP32Loader: Sendable {
             return [.frame(Array(Insecure.MD5.hash(data: state.data)))]
         }
         return sendReadPackets()
-    }
-}
-
-extension String {
-    /// Two lower-case hex digits.
-    init(format2 byte: UInt8) {
-        let digits = String(byte, radix: 16)
-        self = digits.count == 1 ? "0" + digits : digits
     }
 }

@@ -15,12 +15,9 @@ public final class SimulatedESP32: @unchecked Sendable {
     var wireRate: Int { max(fixedBaudRate ?? loader.baudRate, 1200) }
     private var decoder = SLIP.Decoder()
     private let log: @Sendable (String) -> Void
-    private var loggedEvents = 0
     public var verbose = false
     /// Gets every console line the simulated firmware prints (the pty gets them too).
     public var console: (@Sendable (String) -> Void)?
-    /// The last boot's result.
-    public private(set) var lastBoot: ESP32Firmware.BootResult?
 
     // MARK: the auto-reset circuit
 
@@ -39,7 +36,7 @@ public final class SimulatedESP32: @unchecked Sendable {
 
     /// The host changed the modem lines (under umockdev, or through the control channel). EN falling holds the
     /// chip in reset; EN rising starts it, into download mode when IO0 is low a moment later, else the application.
-    public func setLines(dtr: Bool, rts: Bool, at now: Double = SimulatedESP32.monotonic()) {
+    public func setLines(dtr: Bool, rts: Bool, at now: Double = MonotonicClock.now) {
         let wasEnabled = chipEnabled
         self.dtr = dtr
         self.rts = rts
@@ -54,7 +51,7 @@ public final class SimulatedESP32: @unchecked Sendable {
     }
 
     /// Starts the chip once the EN rise has settled.
-    public func settleReset(at now: Double = SimulatedESP32.monotonic()) {
+    public func settleReset(at now: Double = MonotonicClock.now) {
         guard let rose = enRoseAt, now - rose >= Self.enRiseDelay else { return }
         enRoseAt = nil
         held = false
@@ -70,11 +67,6 @@ public final class SimulatedESP32: @unchecked Sendable {
         }
     }
 
-    public static func monotonic() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
     /// Seeded faults on received frames: the frame is lost, a bit in it flips, or the answer comes late.
     public var faults: Faults? {
         didSet { random = SplitMix64(seed: faults?.seed ?? 0) }
@@ -184,7 +176,6 @@ public final class SimulatedESP32: @unchecked Sendable {
     public func bootApplication() {
         var flash = loader.flash
         let result = ESP32Firmware.boot(&flash)
-        lastBoot = result
         loader.replaceFlash(flash)
         saveIfChanged()
         for line in result.console {
@@ -204,13 +195,11 @@ public final class SimulatedESP32: @unchecked Sendable {
     }
 
     private func logEvents() {
+        let events = loader.takeEvents()
         guard verbose else { return }
-        let events = loader.events
-        while loggedEvents < events.count {
-            let event = events[loggedEvents]
+        for event in events {
             let name = ROMOpcode(rawValue: event.opcode)?.name ?? "0x" + String(event.opcode, radix: 16)
             log("\(event.mode.rawValue) \(name) \(event.detail)")
-            loggedEvents += 1
         }
     }
 

@@ -80,8 +80,6 @@ public final class ESP32Flasher {
     var pending: [[UInt8]] = []
     /// Seconds to wait for an answer to an ordinary command (esptool's DEFAULT_TIMEOUT).
     public var timeout: Double = 3
-    /// Commands sent, for tests and `--verbose`.
-    public private(set) var commandsSent = 0
     public var progress: ((Progress) -> Void)?
 
     public init(link: LoaderLink) {
@@ -98,7 +96,6 @@ public final class ESP32Flasher {
         } catch {
             throw .link("cannot send \(opcode.name): \(error)")
         }
-        commandsSent += 1
         let wait = timeout ?? self.timeout
         let deadline = link.now + wait
         var seen = 0

@@ -145,15 +145,15 @@ public enum DeviceTwin {
         // MARK: job-status messages (ota_mqtt.c)
 
         mutating func publishSelfTest(_ reason: Reason) {
-            publish(#"{"status":"IN_PROGRESS","statusDetails":{"self_test":"\#(reasonStrings[reason.rawValue])","updatedBy":"0x\#(hex8(inputs.runningVersion))"}}"#)
+            publish(#"{"status":"IN_PROGRESS","statusDetails":{"self_test":"\#(reasonStrings[reason.rawValue])","updatedBy":"0x\#(Hex.word(inputs.runningVersion))"}}"#)
         }
 
         mutating func publishFailedWithValue(_ reason: UInt32, _ subReason: UInt32) {
-            publish(#"{"status":"FAILED","statusDetails":{"reason":"0x\#(hex8(reason)): 0x\#(hex8(subReason))"}}"#)
+            publish(#"{"status":"FAILED","statusDetails":{"reason":"0x\#(Hex.word(reason)): 0x\#(Hex.word(subReason))"}}"#)
         }
 
         mutating func publishFailed(_ reason: Reason, _ subReason: UInt32) {
-            publish(#"{"status":"FAILED","statusDetails":{"reason":"\#(reasonStrings[reason.rawValue]): 0x\#(hex8(subReason))"}}"#)
+            publish(#"{"status":"FAILED","statusDetails":{"reason":"\#(reasonStrings[reason.rawValue]): 0x\#(Hex.word(subReason))"}}"#)
         }
 
         mutating func publishSucceeded(_ reason: Reason, _ subReason: UInt32, previous: UInt32) {
@@ -378,7 +378,7 @@ public enum DeviceTwin {
                 return
             }
             // The agent prints the whole status word with %06x.
-            log(.error, "Failed to close the OTA file: Error=(\(closeResult.mainName):0x\(String(closeResult.rawValue, radix: 16).leftPadded(6)))")
+            log(.error, "Failed to close the OTA file: Error=(\(closeResult.mainName):0x\(Hex.word(closeResult.rawValue, digits: 6)))")
             verdict.ingestResult = closeResult.main == UInt32(PALMain.signatureCheckFailed.rawValue) ? -2 : -3
             verdict.outcome = .rejectedSignature
             rejectIngest(verdict.ingestResult, closeResult)
@@ -388,6 +388,7 @@ public enum DeviceTwin {
 
         mutating func closeFile(_ job: ParsedJobDocument, digest: TypedDigest) -> PALStatus {
             let certFile = job.text(\.certFile)
+            // The CC3220SF has no certificate lookup of its own: the network processor does it all.
             if inputs.profile == .cc3220SimpleLink { return closeSimpleLink(job, certFile: certFile, digest: digest) }
             var lookup: CertificateLookup = certFile.isEmpty && inputs.profile == .posixOpenSSL ? .notFound : inputs.certificates(certFile)
             if case .found(let bytes) = lookup, bytes.isEmpty { lookup = .unreadable }
@@ -409,22 +410,7 @@ public enum DeviceTwin {
             }
 
             let signature = job.signature
-            switch inputs.profile {
-            case .esp32MbedTLS:
-                // iot_crypto refuses an empty signature before it parses the certificate.
-                if signature.isEmpty { return signatureFailed(.emptySignature) }
-                switch SignatureChecker.decodeCertificate(certificateBytes, profile: inputs.profile) {
-                case .failure(let failure): return signatureFailed(failure)
-                case .success(let key):
-                    verdict.signerKey = key.description
-                    if let failure = SignatureChecker.verify(signature: signature, digest: digest, key: key, profile: inputs.profile) {
-                        return signatureFailed(failure)
-                    }
-                    return .success
-                }
-            case .cc3220SimpleLink:
-                return closeSimpleLink(job, certFile: certFile, digest: digest)
-            case .posixOpenSSL:
+            if inputs.profile == .posixOpenSSL {
                 // PEM_read_bio_X509 / X509_get_pubkey failing is BadSignerCert on this PAL.
                 switch SignatureChecker.decodeCertificate(certificateBytes, profile: .posixOpenSSL) {
                 case .failure(let failure):
@@ -438,6 +424,17 @@ public enum DeviceTwin {
                     }
                     return .success
                 }
+            }
+            // The mbedTLS PALs: iot_crypto refuses an empty signature before it parses the certificate.
+            if signature.isEmpty { return signatureFailed(.emptySignature) }
+            switch SignatureChecker.decodeCertificate(certificateBytes, profile: inputs.profile) {
+            case .failure(let failure): return signatureFailed(failure)
+            case .success(let key):
+                verdict.signerKey = key.description
+                if let failure = SignatureChecker.verify(signature: signature, digest: digest, key: key, profile: inputs.profile) {
+                    return signatureFailed(failure)
+                }
+                return .success
             }
         }
 
@@ -459,11 +456,5 @@ public enum DeviceTwin {
             log(.error, "Signature verification failed")
             return PALStatus(.signatureCheckFailed)
         }
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

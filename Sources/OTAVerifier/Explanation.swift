@@ -187,7 +187,7 @@ public enum Explainer {
 
         mutating func hash() {
             guard verdict.outcome != .selfTestStarted else { return }
-            var lines = ["\(verdict.hash.rawValue) over [0, \(fileSize)): \(verdict.digest.map { hexByte($0) }.joined())"]
+            var lines = ["\(verdict.hash.rawValue) over [0, \(fileSize)): \(Hex.string(verdict.digest))"]
             switch inputs.profile {
             case .posixOpenSSL:
                 if inputs.signatureKey.contains("sha1") { lines.append("the POSIX PAL hashes SHA-256 whatever the key (\(inputs.signatureKey)) says") }
@@ -257,7 +257,7 @@ public enum Explainer {
             let key = SignatureChecker.signerKey(certificate)?.description ?? "\(certificate.publicKey)"
             return [
                 "subject \(certificate.subject), issuer \(certificate.issuer), \(key)",
-                "SHA-256 fingerprint \(SHA256.hash(data: der).map { hexByte($0) }.joined())",
+                "SHA-256 fingerprint \(Hex.string(SHA256.hash(data: der)))",
                 "valid \(iso(certificate.notValidBefore)) to \(iso(certificate.notValidAfter)); the device does not check dates",
             ]
         }
@@ -378,11 +378,6 @@ public enum Explainer {
     static func iso(_ date: Date) -> String { UTCTimestamp.string(date) }
 }
 
-func hexByte(_ byte: UInt8) -> String {
-    let digits = String(byte, radix: 16)
-    return digits.count == 1 ? "0" + digits : digits
-}
-
 /// What a signature's bytes are: strict DER, DER that only mbedTLS reads, raw r‖s, or an RSA block.
 enum SignatureAnatomy {
     static func describe(_ signature: [UInt8], key: SignerKey?) -> [String] {
@@ -395,9 +390,9 @@ enum SignatureAnatomy {
         let width = key.map(coordinateWidth) ?? 32
         guard signature.first == 0x30 else {
             if signature.count == 2 * width {
-                lines.append("\(signature.count) bytes, not DER (it starts with 0x\(hexByte(signature[0]))): the size of raw r‖s (IEEE P1363) for a \(width * 8)-bit curve; FreeRTOS PALs take a DER ECDSA-Sig-Value")
+                lines.append("\(signature.count) bytes, not DER (it starts with 0x\(Hex.byte(signature[0]))): the size of raw r‖s (IEEE P1363) for a \(width * 8)-bit curve; FreeRTOS PALs take a DER ECDSA-Sig-Value")
             } else {
-                lines.append("\(signature.count) bytes, not DER: it starts with 0x\(hexByte(signature[0])), not a SEQUENCE (0x30)")
+                lines.append("\(signature.count) bytes, not DER: it starts with 0x\(Hex.byte(signature[0])), not a SEQUENCE (0x30)")
             }
             return lines
         }
@@ -476,8 +471,8 @@ enum SignatureAnatomy {
     /// The group order n, big-endian.
     static func curveOrder(_ key: SignerKey) -> [UInt8]? {
         switch key.key {
-        case .p256: hexBytes("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
-        case .p384: hexBytes("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973")
+        case .p256: Hex.bytes("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
+        case .p384: Hex.bytes("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973")
         default: nil
         }
     }
@@ -493,17 +488,6 @@ enum SignatureAnatomy {
         guard value.count <= half.count else { return true }
         let padded = [UInt8](repeating: 0, count: half.count - value.count) + value
         return padded.lexicographicallyPrecedes(half) == false && padded != half
-    }
-
-    static func hexBytes(_ text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            bytes.append(UInt8(text[index..<next], radix: 16) ?? 0)
-            index = next
-        }
-        return bytes
     }
 
     /// A DER length at `position`: its value and whether it is minimally encoded.

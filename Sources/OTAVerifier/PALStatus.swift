@@ -11,7 +11,7 @@ public struct PALStatus: Equatable, Hashable, Sendable, CustomStringConvertible 
     public var main: UInt32 { rawValue >> 24 }
     public var sub: UInt32 { rawValue & 0xFF_FFFF }
     public var mainName: String { PALMain(rawValue: UInt8(truncatingIfNeeded: main)).map(\.freeRTOSName) ?? "InvalidErrorCode" }
-    public var hex: String { "0x" + hex8(rawValue) }
+    public var hex: String { "0x" + Hex.word(rawValue) }
     public var description: String { "\(mainName) (\(hex))" }
 
     public static let success = PALStatus(.success)
@@ -89,10 +89,4 @@ public enum DeviceOutcome: String, Sendable, CaseIterable {
 
     /// The device goes on with the image (it waits for activation, or its self test began).
     public var isAcceptance: Bool { self == .accepted || self == .selfTestStarted }
-}
-
-/// Eight lower-case hex digits, as FreeRTOS's stringBuilderUInt32Hex and `%08x` write them.
-func hex8(_ value: UInt32) -> String {
-    let digits = String(value, radix: 16)
-    return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }

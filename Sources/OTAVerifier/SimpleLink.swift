@@ -97,7 +97,7 @@ public struct RootCatalog: Sendable {
             let text = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             let hex = text.filter { !$0.isWhitespace && $0 != ":" }
             if hex.isEmpty { continue }
-            guard let bytes = hexBytes(hex), bytes.count == 20 || bytes.count == 32 else {
+            guard let bytes = Hex.bytes(hex), bytes.count == 20 || bytes.count == 32 else {
                 throw PolicyError("line \(number + 1) of the revocation list is not a SHA-1 or SHA-256 fingerprint (openssl x509 -noout -fingerprint -sha1 prints one)")
             }
             revoked.insert(bytes)
@@ -112,29 +112,6 @@ public struct RootCatalog: Sendable {
         let der = serializer.serializedBytes
         return revokedFingerprints.contains(Array(Insecure.SHA1.hash(data: der)))
             || revokedFingerprints.contains(Array(SHA256.hash(data: der)))
-    }
-
-    private static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        var index = 0
-        while index < digits.count {
-            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 

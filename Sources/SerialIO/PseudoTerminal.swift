@@ -68,8 +68,4 @@ public final class PseudoTerminal: @unchecked Sendable {
         }
     }
 
-    /// Drops whatever the tool wrote and the simulator has not read.
-    public func discardInput() {
-        tcflush(master, TCIFLUSH)
-    }
 }

@@ -73,7 +73,4 @@ public final class SerialPort: @unchecked Sendable {
         }
     }
 
-    public func discardInput() {
-        tcflush(descriptor, TCIFLUSH)
-    }
 }

@@ -76,13 +76,8 @@ public enum USBDiscovery {
         udev_monitor_enable_receiving(monitor)
         if let present = try serialPorts().first(where: matches) { return present }
         let descriptor = udev_monitor_get_fd(monitor)
-        var start = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
-        func elapsed() -> Double {
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            return Double(now.tv_sec - start.tv_sec) + Double(now.tv_nsec - start.tv_nsec) / 1e9
-        }
+        let start = MonotonicClock.now
+        func elapsed() -> Double { MonotonicClock.now - start }
         while elapsed() < timeout {
             var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             let left = Int32(max(1, (timeout - elapsed()) * 1000))

@@ -37,7 +37,7 @@ struct ExplainCommand: AsyncParsableCommand {
         let run = try await TwinRun.run(twin, inputs)
         let device = run.device
         let signatureText = Explainer.signatureText(in: run.deviceInputs.jobDocument, key: run.deviceInputs.signatureKey)
-        let explanation = Explainer.explain(run.deviceInputs, device, signatureText: signatureText, candidates: try candidates(fallback: run.fallback))
+        let explanation = Explainer.explain(run.deviceInputs, device, signatureText: signatureText, candidates: candidates(fallback: run.fallback))
         let accepted = device.accepted && run.policy.passed
         let summary = DeviceConsole.summary(device, inputs: inputs, loaded: run.loaded)
 
@@ -77,7 +77,7 @@ struct ExplainCommand: AsyncParsableCommand {
     }
 
     /// Every readable file in the certificate directory, and the fallback, for the probes.
-    private func candidates(fallback: [UInt8]?) throws -> [CandidateCertificate] {
+    private func candidates(fallback: [UInt8]?) -> [CandidateCertificate] {
         var found: [CandidateCertificate] = []
         let directory = inputs.certificateDirectory
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted() {

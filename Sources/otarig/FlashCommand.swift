@@ -13,11 +13,7 @@ final class SerialLink: LoaderLink {
     func send(_ bytes: [UInt8]) throws { try port.write(bytes) }
     func receive(timeout: Double) -> [UInt8] { port.read(timeout: timeout) }
     func setBaudRate(_ rate: Int) throws { try port.setBaudRate(rate) }
-    var now: Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
+    var now: Double { MonotonicClock.now }
 }
 
 /// `otarig flash`: writes images to an ESP32 through its ROM loader.
@@ -94,8 +90,7 @@ struct FlashCommand: ParsableCommand {
             if out != nil { throw OtarigError("--out goes with --read OFFSET:LENGTH") }
             return nil
         }
-        guard let out, !out.isEmpty else { throw OtarigError("--read needs --out FILE for what it reads") }
-        _ = out
+        guard out?.isEmpty == false else { throw OtarigError("--read needs --out FILE for what it reads") }
         func number(_ text: Substring) -> Int? {
             text.lowercased().hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : Int(text)
         }

@@ -156,7 +156,7 @@ enum SignerFactsCapture {
                 revocation: job.revocationRecord.map { .init(revokedAt: $0.revokedAt, revokedBy: $0.revokedBy, reason: $0.reason) },
                 jobArn: jobArn, profileVersionArn: versionArn, revokedEntities: revokedEntities))
         }
-        for profile in profiles.values.compactMap({ $0 }).sorted(by: { $0.profileName < $1.profileName }) {
+        for profile in profiles.values.sorted(by: { $0.profileName < $1.profileName }) {
             if let record = profile.revocationRecord, let effective = record.revocationEffectiveFrom {
                 facts.profileRevocations.append(.init(profileName: profile.profileName, profileVersion: profile.profileVersion,
                                                       effectiveTime: effective, revokedAt: record.revokedAt, reason: profile.statusReason))

@@ -96,10 +96,8 @@ struct TwinRun {
     var deviceInputs: DeviceInputs
     var device: DeviceVerdict
     var policy: PolicyVerdict
-    var facts: SignerFacts?
+    /// The fallback certificate's bytes, for explain's probes.
     var fallback: [UInt8]?
-    /// The certificate the device verified with (found under certfile, or the fallback).
-    var certificateUsed: [UInt8]?
 
     static func run(_ options: TwinOptions, _ inputs: DeviceInputOptions, now: Date = Date()) async throws -> TwinRun {
         let profile = try options.palProfile()
@@ -116,10 +114,10 @@ struct TwinRun {
             fallbackCertificate: fallback, rootCatalog: catalog) { name in CertificateDirectory.lookup(name, in: directory) }
         let device = DeviceTwin.run(deviceInputs)
 
+        // Policy looks at the certificate the device verified with: found under certfile, or the fallback.
         var certificateUsed: [UInt8]?
         if case .found(let bytes) = device.certificateLookup { certificateUsed = bytes } else if device.usedFallbackCertificate { certificateUsed = fallback }
         let policy = Policy.evaluate(signature: device.job?.signature ?? [], certificate: certificateUsed, facts: facts, now: now)
-        return TwinRun(profile: profile, loaded: loaded, deviceInputs: deviceInputs, device: device, policy: policy, facts: facts,
-                       fallback: fallback, certificateUsed: certificateUsed)
+        return TwinRun(profile: profile, loaded: loaded, deviceInputs: deviceInputs, device: device, policy: policy, fallback: fallback)
     }
 }
