@@ -322,55 +322,48 @@ public enum Explainer {
                 return SignatureChecker.verify(signature: signature, digest: digest, key: key, profile: .esp32MbedTLS) == nil
             }
 
-            var keys: [(String, SignerKey)] = []
-            // The certificate the device used, or, when it stopped before the close, the one it would have looked up.
+            // The device's own certificate first (or, when it stopped before the close, the one it would have
+            // looked up), then the other candidates; the device's own body and hash come first too.
+            var keys: [(name: String, isDevices: Bool, key: SignerKey)] = []
             var used = usedCertificate
             if used == nil {
                 if case .found(let bytes) = inputs.certificates(job.text(\.certFile)) { used = bytes } else { used = inputs.fallbackCertificate }
             }
             if let used, let (certificate, _) = Self.parseCertificate(used), let key = SignatureChecker.signerKey(certificate) {
-                keys.append(("the certificate the device used", key))
+                keys.append(("the certificate the device used", true, key))
             }
             for candidate in candidates where candidate.bytes != used {
                 if let (certificate, _) = Self.parseCertificate(candidate.bytes), let key = SignatureChecker.signerKey(certificate) {
-                    keys.append(("'\(candidate.name)'", key))
+                    keys.append(("'\(candidate.name)'", false, key))
                 }
             }
-            let bodies: [(String, [UInt8])] = image.count != fileSize && !image.isEmpty
-                ? [("[0, filesize)", covered), ("the whole \(image.count)-byte image", image)]
-                : [("[0, filesize)", covered)]
-            for (keyName, key) in keys {
-                for (bodyName, body) in bodies {
-                    for hash in hashes {
-                        let isDevice = keyName.hasPrefix("the certificate") && bodyName.hasPrefix("[0") && hash == verdict.hash
-                        if isDevice { continue }
-                        if verifies(key, body, hash) {
-                            explanation.probes.append("the signature verifies with \(keyName) over \(bodyName) hashed with \(hash.rawValue)\(Self.meaning(keyName: keyName, bodyName: bodyName, hash: hash, deviceHash: verdict.hash, inputs: inputs))")
+            var bodies: [(name: String, isDevices: Bool, bytes: [UInt8])] = [("[0, filesize)", true, covered)]
+            if image.count != fileSize && !image.isEmpty { bodies.append(("the whole \(image.count)-byte image", false, image)) }
+            for key in keys {
+                for body in bodies {
+                    for hash in hashes where !(key.isDevices && body.isDevices && hash == verdict.hash) {
+                        guard verifies(key.key, body.bytes, hash) else { continue }
+                        let meaning: String
+                        if !key.isDevices {
+                            meaning = ": the job's certfile names the wrong certificate; point it at \(key.name)"
+                        } else if hash != verdict.hash {
+                            meaning = inputs.profile == .posixOpenSSL
+                                ? ": the image was signed with \(hash.rawValue), but the POSIX PAL always hashes SHA-256"
+                                : ": the signer used \(hash.rawValue) but the PAL hashes \(verdict.hash.rawValue) (check the signature key: \(inputs.signatureKey))"
+                        } else {
+                            // The device's key and hash over the whole image, not [0, filesize).
+                            meaning = ": the job's filesize is wrong; it must be the image's size"
                         }
+                        explanation.probes.append("the signature verifies with \(key.name) over \(body.name) hashed with \(hash.rawValue)\(meaning)")
                     }
-                    if verifies(key, body, verdict.hash, raw: true) {
-                        explanation.probes.append("read as raw r‖s (IEEE P1363), the signature verifies with \(keyName) over \(bodyName): the signer wrote raw r‖s where FreeRTOS PALs expect DER")
+                    if verifies(key.key, body.bytes, verdict.hash, raw: true) {
+                        explanation.probes.append("read as raw r‖s (IEEE P1363), the signature verifies with \(key.name) over \(body.name): the signer wrote raw r‖s where FreeRTOS PALs expect DER")
                     }
                 }
             }
             if explanation.probes.isEmpty {
                 explanation.probes.append("the signature verifies with none of the \(keys.count) certificate\(keys.count == 1 ? "" : "s") tried, over [0, filesize) or the whole image, with SHA-256 or SHA-1: the image or the signature changed after signing, or another key signed it")
             }
-        }
-
-        static func meaning(keyName: String, bodyName: String, hash: ImageHash, deviceHash: ImageHash, inputs: DeviceInputs) -> String {
-            if !keyName.hasPrefix("the certificate") {
-                return ": the job's certfile names the wrong certificate; point it at \(keyName)"
-            }
-            if hash != deviceHash {
-                return inputs.profile == .posixOpenSSL
-                    ? ": the image was signed with \(hash.rawValue), but the POSIX PAL always hashes SHA-256"
-                    : ": the signer used \(hash.rawValue) but the PAL hashes \(deviceHash.rawValue) (check the signature key: \(inputs.signatureKey))"
-            }
-            if !bodyName.hasPrefix("[0") {
-                return ": the job's filesize is wrong; it must be the image's size"
-            }
-            return ""
         }
     }
 
