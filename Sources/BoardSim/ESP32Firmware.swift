@@ -93,7 +93,7 @@ public enum ESP32Firmware {
             return result
         }
         say("I", "AWS_OTA", "OTA job staged for \(target.label) at 0x\(String(target.offset, radix: 16)); running the OTA agent on it")
-        let running32 = parseVersion(version)
+        let running32 = AppVersion.word(version) ?? 0x0100_0000
         guard let run = verify(slot: flash.read(offset: target.offset, length: min(max(job.size, 0), target.size)).map(Array.init) ?? [], job: job,
                                runningVersion: running32, thing: thing, say: say)
         else { return result }
@@ -164,12 +164,6 @@ public enum ESP32Firmware {
         }
         say(run.verdict.accepted ? "I" : "E", "AWS_OTA", "OTA verdict: \(run.verdict.accepted ? "accepted" : "rejected"), \(run.verdict.palStatus.mainName) (\(run.verdict.palStatus.hex))")
         return run.verdict
-    }
-
-    static func parseVersion(_ text: String) -> UInt32 {
-        let parts = text.split(separator: ".").compactMap { UInt32($0) }
-        guard parts.count == 3 else { return 0x0100_0000 }
-        return parts[0] << 24 | (parts[1] & 0xFF) << 16 | (parts[2] & 0xFFFF)
     }
 
     static func hex2(_ value: UInt8) -> String { value < 16 ? "0" + String(value, radix: 16) : String(value, radix: 16) }

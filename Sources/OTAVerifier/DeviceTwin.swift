@@ -157,10 +157,9 @@ public enum DeviceTwin {
         }
 
         mutating func publishSucceeded(_ reason: Reason, _ subReason: UInt32, previous: UInt32) {
-            publish(#"{"status":"SUCCEEDED","statusDetails":{"reason":"\#(reasonStrings[reason.rawValue])  v\#(version(subReason))","updatedBy":"  v\#(version(previous))"}}"#)
+            publish(#"{"status":"SUCCEEDED","statusDetails":{"reason":"\#(reasonStrings[reason.rawValue])  v\#(AppVersion.text(subReason))","updatedBy":"  v\#(AppVersion.text(previous))"}}"#)
         }
 
-        func version(_ word: UInt32) -> String { "\(word >> 24).\((word >> 16) & 0xFF).\(word & 0xFFFF)" }
 
         // MARK: image state (setImageStateWithReason)
 
@@ -289,7 +288,7 @@ public enum DeviceTwin {
                 log(.warn, "Application version of the new image is lower than the current image: New images are expected to have a higher version number.")
             default:
                 if job.fileId == 0, job.fileType == inputs.limits.firmwareFileTypeID {
-                    log(.info, "New image has a higher version number than the current image: New image version=\(version(running)), Previous image version=\(version(job.updatedBy))")
+                    log(.info, "New image has a higher version number than the current image: New image version=\(AppVersion.text(running)), Previous image version=\(AppVersion.text(job.updatedBy))")
                 }
             }
             if versionError == .none {

@@ -130,16 +130,16 @@ public enum Explainer {
         }
 
         mutating func selfTest() {
-            let running = version(inputs.runningVersion)
+            let running = AppVersion.text(inputs.runningVersion)
             switch verdict.outcome {
             case .rejectedVersion:
-                step("self test", .fail, ["the job is in self test and the new image's version (\(running), what is running now) is not above the updater's (\(version(job.updatedBy))): \(verdict.otaError.freeRTOSName)"])
+                step("self test", .fail, ["the job is in self test and the new image's version (\(running), what is running now) is not above the updater's (\(AppVersion.text(job.updatedBy))): \(verdict.otaError.freeRTOSName)"])
             case .rejectedImageState:
                 step("self test", .fail, [job.inSelfTest
                     ? "the job is in self test but the platform's image is not PendingCommit (pass --platform-state pending-commit if the device just rebooted into the new image)"
                     : "the platform's image is PendingCommit (in self test) but the job is a download job; the device rejects and resets"])
             case .selfTestStarted:
-                step("self test", .ok, ["running \(running) is above the updater's \(version(job.updatedBy)); image state Testing"])
+                step("self test", .ok, ["running \(running) is above the updater's \(AppVersion.text(job.updatedBy)); image state Testing"])
             default:
                 step("self test", .skipped, ["a download job (no self_test in statusDetails); the platform image is \(inputs.platformPendingCommit ? "PendingCommit" : "Valid")"])
             }
@@ -367,7 +367,6 @@ public enum Explainer {
         }
     }
 
-    static func version(_ word: UInt32) -> String { "\(word >> 24).\((word >> 16) & 0xFF).\(word & 0xFFFF)" }
     static func iso(_ date: Date) -> String { UTCTimestamp.string(date) }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlashProtocol
 import Foundation
+import OTAVerifier
 
 /// `otarig app-image`: wraps bytes as a valid ESP32 application image, for the simulated board and for tests.
 struct AppImageCommand: ParsableCommand {
@@ -32,9 +33,8 @@ struct AppImageCommand: ParsableCommand {
     var out: String
 
     func run() throws {
-        let parts = version.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts.allSatisfy({ UInt32($0) != nil }), version.utf8.count < 32 else {
-            throw OtarigError("--version '\(version)' is not X.Y.Z; FreeRTOS reads the app version as major.minor.build")
+        guard AppVersion.word(version) != nil else {
+            throw OtarigError("--version '\(version)' is not X.Y.Z with X and Y at most 255 and Z at most 65535; FreeRTOS reads the app version as major.minor.build")
         }
         guard project.utf8.count < 32 else { throw OtarigError("--project is at most 31 bytes (esp_app_desc_t.project_name)") }
         let code = Array(try Files.read(payload, what: "payload"))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CodeSigning
 import Foundation
+import OTAVerifier
 
 /// The inputs `otarig device-verify` and `otarig verify` share, so the device and its twin run side by side on the
 /// same files with the same flags.
@@ -152,27 +153,19 @@ struct DeviceInputOptions: ParsableArguments {
 
     /// The header line both commands print above the console.
     func describe(_ loaded: Loaded) -> String {
-        var text = "signature key \(loaded.key.name)\(loaded.key.detected ? " (from the job document)" : ""), running version \(Self.describeVersion(loaded.version)), platform image \(platformState == .pendingCommit ? "PendingCommit" : "Valid")"
+        var text = "signature key \(loaded.key.name)\(loaded.key.detected ? " (from the job document)" : ""), running version \(AppVersion.text(loaded.version)), platform image \(platformState == .pendingCommit ? "PendingCommit" : "Valid")"
         if loaded.document.wrapped { text += "; job document run as job \(Self.localJobId)" }
         return text
     }
-
-    static func describeVersion(_ version: UInt32) -> String {
-        "\(version >> 24).\((version >> 16) & 0xff).\(version & 0xffff)"
-    }
-
 
     static func parseVersion(_ text: String) throws -> UInt32 {
         if text.lowercased().hasPrefix("0x"), let word = UInt32(text.dropFirst(2), radix: 16) {
             return word
         }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let major = UInt32(parts[0]), let minor = UInt32(parts[1]), let build = UInt32(parts[2]),
-              major <= 255, minor <= 255, build <= 65535
-        else {
+        guard let word = AppVersion.word(text) else {
             throw OtarigError("--running-version '\(text)' is not a FreeRTOS version: write X.Y.Z with X and Y at most 255 and Z at most 65535 (e.g. 1.0.1), or a 0x word such as 0x01000001")
         }
-        return major << 24 | minor << 16 | build
+        return word
     }
 
     func checkCertificateDirectory() throws {

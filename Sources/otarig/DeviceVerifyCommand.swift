@@ -1,6 +1,7 @@
 import ArgumentParser
 import BoardSim
 import Foundation
+import OTAVerifier
 
 /// `otarig device-verify`: runs the C device verifier (what a FreeRTOS device with an mbedTLS PAL does when the
 /// last block of an OTA file arrives) on files, and prints its console and verdict.
@@ -58,7 +59,7 @@ struct DeviceVerifyCommand: ParsableCommand {
         let summary = DeviceConsole.summary(verdict, inputs: inputs, loaded: loaded, libraryDetail: mbedtls)
         if json {
             try JSONOutput.print(Report(device: DeviceReport(verdict, summary: summary), signatureKey: loaded.key.name,
-                                        mbedtlsError: run.mbedtlsError, runningVersion: DeviceInputOptions.describeVersion(loaded.version),
+                                        mbedtlsError: run.mbedtlsError, runningVersion: AppVersion.text(loaded.version),
                                         wrappedJobDocument: loaded.document.wrapped))
         } else {
             Console.out("device: mbedTLS PAL, " + inputs.describe(loaded))

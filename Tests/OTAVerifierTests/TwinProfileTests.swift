@@ -203,3 +203,16 @@ struct UTCTimestampTests {
         }
     }
 }
+
+@Suite("App versions")
+struct AppVersionTests {
+    @Test("X.Y.Z packs as major << 24 | minor << 16 | build and back; out-of-range parts are refused")
+    func words() {
+        #expect(AppVersion.word("1.0.1") == 0x0100_0001)
+        #expect(AppVersion.word("255.255.65535") == 0xFFFF_FFFF)
+        #expect(AppVersion.text(0x0102_0003) == "1.2.3")
+        for bad in ["256.0.0", "1.256.0", "1.0.65536", "1.0", "1.0.0.0", "a.b.c", "1..0", ""] {
+            #expect(AppVersion.word(bad) == nil, "\(bad)")
+        }
+    }
+}
