@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// The bytes between the flasher and a chip: a serial port, a pty, or in tests the simulated chip itself.
 public protocol LoaderLink: AnyObject {
@@ -20,6 +21,8 @@ public enum FlashError: Error, Equatable, Sendable, CustomStringConvertible {
     case blockFailed(index: Int, offset: Int, attempts: Int, last: String)
     case digestMismatch(offset: Int, size: Int, expected: String, device: String)
     case imageTooLarge(offset: Int, size: Int, flashSize: Int)
+    /// The chip's partition table cannot take an OTA update as staged here.
+    case layout(String)
     case link(String)
 
     public var description: String {
@@ -38,7 +41,7 @@ public enum FlashError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the flash at 0x\(String(offset, radix: 16)) (\(size) bytes) has MD5 \(device), the image \(expected): the write did not take"
         case .imageTooLarge(let offset, let size, let flashSize):
             return "\(size) bytes at 0x\(String(offset, radix: 16)) end past the \(flashSize / 1024 / 1024) MiB flash"
-        case .link(let why):
+        case .layout(let why), .link(let why):
             return why
         }
     }
@@ -262,6 +265,53 @@ func hexByte(_ byte: UInt8) -> String {
     return digits.count == 1 ? "0" + digits : digits
 }
 
+
+extension ESP32Flasher {
+    /// What the FreeRTOS agent has when an OTA download completes, put on the chip (layout in Boards/README.md): the
+    /// image in the OTA slot after the one otadata selects, the job in the staging partition. Returns the slot.
+    @discardableResult
+    public func stageOTA(image: [UInt8], job: OTAStaging.Job, compress: Bool = true) throws(FlashError) -> PartitionTable.Entry {
+        let table: PartitionTable
+        do {
+            table = try PartitionTable(decoding: try read(offset: PartitionTable.offset, length: PartitionTable.length))
+        } catch let error as PartitionTable.DecodeError {
+            throw .layout("the chip's partition table: \(error); flash a table with the OTA slots and an '\(OTAStaging.label)' data partition first")
+        } catch let error as FlashError {
+            throw error
+        } catch {
+            throw .link("\(error)")
+        }
+        let slots = table.otaSlots
+        guard slots.count >= 2, let staging = table.entry(OTAStaging.label) else {
+            throw .layout("the chip's partition table has \(slots.count) OTA slots and \(table.entry(OTAStaging.label) == nil ? "no" : "an") '\(OTAStaging.label)' partition; an OTA update needs two slots and the staging partition")
+        }
+        var sectors: [[UInt8]] = []
+        if let otadata = table.entry("otadata") {
+            sectors = [try read(offset: otadata.offset, length: 32), try read(offset: otadata.offset + 0x1000, length: 32)]
+        }
+        let active = OTASelectEntry.activeSlot(sectors: sectors, slotCount: slots.count)?.slot ?? 0
+        let target = slots[(active + 1) % slots.count]
+        guard image.count <= target.size else {
+            throw .layout("the OTA image is \(image.count) bytes; slot \(target.label) holds \(target.size)")
+        }
+        var job = job
+        job.slot = target.label
+        job.size = image.count
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let json = try? encoder.encode(job) else { throw .layout("the staged job does not encode as JSON") }
+        let record = OTAStaging.encode(json: Array(json))
+        guard record.count <= staging.size else {
+            throw .layout("the job and certificate (\(record.count) bytes) do not fit the \(staging.size)-byte staging partition")
+        }
+        try write(image, at: target.offset, compress: compress)
+        let reporting = progress
+        progress = nil
+        defer { progress = reporting }
+        try write(record, at: staging.offset, compress: false)
+        return target
+    }
+}
 
 extension Insecure {
     /// The MD5 of `bytes` as lower-case hex, as SPI_FLASH_MD5 reports it.

@@ -265,40 +265,20 @@ struct FlashCommand: ParsableCommand {
         return StagedOTA(image: image, path: ota, job: OTAStaging.Job(slot: "", size: image.count, jobDocument: text, certificates: [certfile: pemText]))
     }
 
-    /// The next OTA slot after the one otadata selects; the image goes there, the job into the staging partition.
+    /// The image into the passive slot, the job into the staging partition (ESP32Flasher.stageOTA).
     private func writeOTA(_ staged: StagedOTA, _ flasher: ESP32Flasher) throws {
-        let table: PartitionTable
-        do {
-            table = try PartitionTable(decoding: try flasher.read(offset: PartitionTable.offset, length: PartitionTable.length))
-        } catch let error as PartitionTable.DecodeError {
-            throw OtarigError("the chip's partition table: \(error); flash a table with the OTA slots and an '\(OTAStaging.label)' data partition first")
-        }
-        let slots = table.otaSlots
-        guard slots.count >= 2, let staging = table.entry(OTAStaging.label) else {
-            throw OtarigError("the chip's partition table has \(slots.count) OTA slots and \(table.entry(OTAStaging.label) == nil ? "no" : "an") '\(OTAStaging.label)' partition; --ota needs two slots and the staging partition")
-        }
-        var sectors: [[UInt8]] = []
-        if let otadata = table.entry("otadata") {
-            sectors = [try flasher.read(offset: otadata.offset, length: 32), try flasher.read(offset: otadata.offset + 0x1000, length: 32)]
-        }
-        let active = OTASelectEntry.activeSlot(sectors: sectors, slotCount: slots.count)?.slot ?? 0
-        let target = slots[(active + 1) % slots.count]
-        guard staged.image.count <= target.size else {
-            throw OtarigError("the OTA image is \(staged.image.count) bytes; slot \(target.label) holds \(target.size)")
-        }
-        var job = staged.job
-        job.slot = target.label
-        var bar = ProgressBar(label: "writing \(staged.path) into \(target.label)", total: staged.image.count)
+        var bar = ProgressBar(label: "writing \(staged.path)", total: staged.image.count)
         flasher.progress = { bar.update($0.written) }
-        try flasher.write(staged.image, at: target.offset, compress: !noCompress)
+        let target: PartitionTable.Entry
+        do {
+            target = try flasher.stageOTA(image: staged.image, job: staged.job, compress: !noCompress)
+        } catch {
+            // The chip's layout refusing the update is reported like a bad input (exit 2); the link's failures are not.
+            if case .layout(let why) = error { throw OtarigError(why) }
+            throw error
+        }
         bar.finish()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let record = OTAStaging.encode(json: Array(try encoder.encode(job)))
-        guard record.count <= staging.size else { throw OtarigError("the job and certificate (\(record.count) bytes) do not fit the staging partition") }
-        flasher.progress = nil
-        try flasher.write(record, at: staging.offset, compress: false)
-        Console.out("staged \(staged.path) (\(staged.image.count) bytes) into \(target.label) at 0x\(String(target.offset, radix: 16)), with its job document and certificate '\(job.certificates.keys.first ?? "")'")
+        Console.out("staged \(staged.path) (\(staged.image.count) bytes) into \(target.label) at 0x\(String(target.offset, radix: 16)), with its job document and certificate '\(staged.job.certificates.keys.first ?? "")'")
     }
 
     /// Drives a reset sequence on the port's modem lines; a plain pty has none, which is said once.

@@ -87,3 +87,47 @@ struct ResetSequenceTests {
         #expect(simulator?.loader.mode == .rom)
     }
 }
+
+@Suite("OTA staging over the loader")
+struct StagingTests {
+    static func board() -> ESP32Loader {
+        var flash = NORFlash()
+        flash.program(offset: PartitionTable.offset, PartitionTable.twoOTAWithStaging.encoded)
+        return ESP32Loader(flash: flash)
+    }
+
+    @Test("the image goes to the slot after the one otadata selects, the job to the staging partition")
+    func stage() throws {
+        let link = InMemoryLink(loader: Self.board())
+        let flasher = ESP32Flasher(link: link)
+        try flasher.connect()
+        let image = [UInt8](repeating: 0x42, count: 5000)
+        let job = OTAStaging.Job(slot: "", size: 0, jobDocument: #"{"afr_ota":{}}"#, certificates: ["codesign.crt": "PEM"])
+        let first = try flasher.stageOTA(image: image, job: job)
+        #expect(first.label == "ota_1")
+        #expect(Array(link.loader.flash.read(offset: 0x190000, length: image.count)!) == image)
+        let record = try #require(OTAStaging.decode(link.loader.flash.read(offset: 0x310000, length: 0x1000)!))
+        let staged = try JSONDecoder().decode(OTAStaging.Job.self, from: Data(record))
+        #expect(staged.slot == "ota_1" && staged.size == image.count && staged.certificates == job.certificates)
+
+        // With otadata selecting ota_1 (sequence 2), the next update goes to ota_0.
+        var flash = Self.board().flash
+        flash.program(offset: 0xD000, OTASelectEntry(sequence: 2, state: .valid).encoded)
+        let second = try ESP32Flasher(link: InMemoryLink(loader: ESP32Loader(flash: flash))).stageOTA(image: image, job: job)
+        #expect(second.label == "ota_0")
+    }
+
+    @Test("a chip without the table, or an image bigger than the slot, is refused before anything is written")
+    func refused() throws {
+        let blank = InMemoryLink()
+        #expect(throws: FlashError.self) { try ESP32Flasher(link: blank).stageOTA(image: [1, 2, 3], job: .init(slot: "", size: 0, jobDocument: "", certificates: [:])) }
+        #expect(!blank.loader.flashDirty)
+        let link = InMemoryLink(loader: Self.board())
+        let oversized = [UInt8](repeating: 0, count: 0x180001)
+        let empty = OTAStaging.Job(slot: "", size: 0, jobDocument: "", certificates: [:])
+        #expect(throws: FlashError.layout("the OTA image is 1572865 bytes; slot ota_1 holds 1572864")) {
+            try ESP32Flasher(link: link).stageOTA(image: oversized, job: empty)
+        }
+        #expect(!link.loader.flashDirty)
+    }
+}
