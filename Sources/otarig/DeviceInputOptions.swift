@@ -51,21 +51,25 @@ struct DeviceInputOptions: ParsableArguments {
     struct Loaded {
         var version: UInt32
         var image: Data
-        /// A file holding the image, for the C port, which reads it block by block.
-        var imagePath: String
+        /// The file the image came from (--image, --payload); nil when a signed object embeds it.
+        var imagePath: String?
         /// Where the image came from, for messages.
         var imageName: String
         var document: PreparedDocument
         var key: SignatureKey
         /// The signed object's own fields, when the inputs came from one.
         var signedObject: SignedObjectDocument?
-        /// A temporary file this run made (an embedded payload), removed by `cleanUp`.
-        var temporaryPath: String?
 
         var imageSize: Int { image.count }
 
-        func cleanUp() {
-            if let temporaryPath { try? FileManager.default.removeItem(atPath: temporaryPath) }
+        /// Runs `body` with a file holding the image (the C port reads it block by block): the input file, or a
+        /// temporary copy of an embedded payload, removed afterwards.
+        func withImageFile<T>(_ body: (String) throws -> T) throws -> T {
+            if let imagePath { return try body(imagePath) }
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("otarig-payload-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).bin").path
+            try Files.writeAtomically(image, to: path, mode: 0o600)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            return try body(path)
         }
     }
 
@@ -74,13 +78,6 @@ struct DeviceInputOptions: ParsableArguments {
         let version = try Self.parseVersion(runningVersion)
         try checkCertificateDirectory()
         var (image, imagePath, imageName, signed) = try loadImage()
-        var temporaryPath: String?
-        if imagePath == nil {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("otarig-payload-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).bin").path
-            try Files.writeAtomically(image, to: path, mode: 0o600)
-            imagePath = path
-            temporaryPath = path
-        }
         let prepared: PreparedDocument
         if let jobDocument {
             let original = try Files.read(jobDocument, what: "job document")
@@ -95,8 +92,8 @@ struct DeviceInputOptions: ParsableArguments {
         }
         let key = try resolveSignatureKey(prepared, defaultKey: defaultSignatureKey)
         if signed != nil { imageName = signedObject ?? imageName }
-        return Loaded(version: version, image: image, imagePath: imagePath ?? "", imageName: imageName, document: prepared,
-                      key: key, signedObject: signed, temporaryPath: temporaryPath)
+        return Loaded(version: version, image: image, imagePath: imagePath, imageName: imageName, document: prepared,
+                      key: key, signedObject: signed)
     }
 
     /// The image bytes, a path holding them when there is one, a name for messages, and the signed object.

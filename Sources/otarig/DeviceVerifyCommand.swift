@@ -39,16 +39,16 @@ struct DeviceVerifyCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try inputs.load()
-        defer { loaded.cleanUp() }
-        let deviceInputs = DeviceRun.Inputs(
-            imagePath: loaded.imagePath, jobDocument: loaded.document.bytes, certificateDirectory: inputs.certificateDirectory,
-            fallbackCertificatePath: inputs.fallbackCertificate, signatureKey: loaded.key.name, runningVersion: loaded.version,
-            platformPendingCommit: inputs.platformState == .pendingCommit)
-        let run: DeviceRun
-        do {
-            run = try DeviceRun.run(deviceInputs)
-        } catch {
-            throw OtarigError("cannot run the device: \(error.message)")
+        let run = try loaded.withImageFile { path in
+            let deviceInputs = DeviceRun.Inputs(
+                imagePath: path, jobDocument: loaded.document.bytes, certificateDirectory: inputs.certificateDirectory,
+                fallbackCertificatePath: inputs.fallbackCertificate, signatureKey: loaded.key.name, runningVersion: loaded.version,
+                platformPendingCommit: inputs.platformState == .pendingCommit)
+            do {
+                return try DeviceRun.run(deviceInputs)
+            } catch let error as DeviceRun.PortError {
+                throw OtarigError("cannot run the device: \(error.message)")
+            }
         }
         if run.inputError {
             throw OtarigError("cannot read the image '\(loaded.imageName)' while receiving it; check the file")

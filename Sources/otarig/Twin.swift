@@ -103,7 +103,6 @@ struct TwinRun {
         let profile = try options.palProfile()
         let catalog = try options.loadCatalog(for: profile, inputs: inputs)
         let loaded = try inputs.load(defaultSignatureKey: profile.signatureKey)
-        defer { loaded.cleanUp() }
         let fallback = try inputs.fallbackCertificate.map { try Array(Files.read($0, what: "fallback certificate")) }
         let facts = try await options.loadFacts()
 
