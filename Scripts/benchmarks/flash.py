@@ -9,34 +9,18 @@ directly with 1 KiB blocks (one round trip each). Both verify by SPI_FLASH_MD5.
 import os
 import shutil
 import signal
-import statistics
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+from common import median_time, release_otarig, runs
+
+RUNS = runs(3)
 BAUD = 921600
 
 
-def median_time(command):
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if result.returncode != 0:
-            raise SystemExit(f"{' '.join(map(str, command))} exited {result.returncode}:\n{result.stdout[-1500:]}\n{result.stderr[-1500:]}")
-    return statistics.median(times)
-
-
 def main():
-    print("building otarig (release)…", file=sys.stderr)
-    build = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--scratch-path", str(ROOT / ".build-release")]
-    subprocess.run([*build, "--product", "otarig"], cwd=ROOT, check=True, capture_output=True)
-    otarig = str(Path(subprocess.run([*build, "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()) / "otarig")
+    otarig = release_otarig()
     esptool = shutil.which("esptool") or shutil.which("esptool.py")
     with tempfile.TemporaryDirectory(prefix="otarig-bench-") as tmp:
         tmp = Path(tmp)

@@ -5,25 +5,13 @@ statically (as it would be installed). Its time includes what a signing job writ
 atomically with fsync. The JSONDetached rows show the signature alone.
 """
 import os
-import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+from common import CONFIG, median_time, release_otarig, runs, sh
 
-CONFIG = """[ req ]
-prompt = no
-distinguished_name = dn
-[ dn ]
-commonName = bench signer
-[ exts ]
-keyUsage = digitalSignature
-extendedKeyUsage = codeSigning
-"""
+RUNS = runs(7)
+
 
 KEYS = {
     "ec-p256": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
@@ -42,24 +30,8 @@ CASES = [  # platform, key, digest, extra otarig arguments
 ]
 
 
-def sh(*args, **kw):
-    return subprocess.run(args, check=True, capture_output=True, **kw)
-
-
-def median_time(command, cwd):
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=cwd, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main():
-    print("building otarig (release)…", file=sys.stderr)
-    build = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--scratch-path", str(ROOT / ".build-release")]
-    sh(*build, "--product", "otarig", cwd=ROOT)
-    otarig = Path(sh(*build, "--show-bin-path", cwd=ROOT).stdout.decode().strip()) / "otarig"
+    otarig = release_otarig()
     with tempfile.TemporaryDirectory(prefix="otarig-bench-") as tmp:
         tmp = Path(tmp)
         (tmp / "fw.bin").write_bytes(os.urandom(16 * 1024 * 1024))

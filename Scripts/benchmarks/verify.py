@@ -13,44 +13,14 @@ server, the Swift runtime's protocol-conformance scans during argument parsing) 
 import base64
 import json
 import os
-import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+from common import CONFIG, median_time, release_otarig, runs, sh
+
+RUNS = runs(7)
 SIZE = 4 * 1024 * 1024
 TI_SIZE = 512 * 1024  # the CC3220SF PAL refuses larger files (OtaPalRxFileTooLarge)
-
-CONFIG = """[ req ]
-prompt = no
-distinguished_name = dn
-[ dn ]
-commonName = bench signer
-[ exts ]
-keyUsage = digitalSignature
-extendedKeyUsage = codeSigning
-[ ca ]
-basicConstraints = critical,CA:true
-"""
-
-
-def sh(*args, **kw):
-    return subprocess.run(args, check=True, capture_output=True, **kw)
-
-
-def median_time(command, cwd, expect=(0,)):
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        result = subprocess.run(command, cwd=cwd, capture_output=True)
-        times.append(time.perf_counter() - start)
-        if result.returncode not in expect:
-            raise SystemExit(f"{' '.join(map(str, command))} exited {result.returncode}: {result.stderr.decode()[:400]}")
-    return statistics.median(times)
 
 
 def job_document(signature: bytes, key: str, certfile: str, size: int):
@@ -59,10 +29,7 @@ def job_document(signature: bytes, key: str, certfile: str, size: int):
 
 
 def main():
-    print("building otarig (release)…", file=sys.stderr)
-    build = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--scratch-path", str(ROOT / ".build-release")]
-    sh(*build, "--product", "otarig", cwd=ROOT)
-    otarig = str(Path(sh(*build, "--show-bin-path", cwd=ROOT).stdout.decode().strip()) / "otarig")
+    otarig = release_otarig()
     with tempfile.TemporaryDirectory(prefix="otarig-bench-") as tmp:
         tmp = Path(tmp)
         (tmp / "fw.bin").write_bytes(os.urandom(SIZE))

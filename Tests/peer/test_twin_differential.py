@@ -83,6 +83,13 @@ def sign(key, data, hash_name):
     return key.sign(data, padding.PKCS1v15(), digest)
 
 
+def flip_bit(data, rng):
+    """A copy of `data` with one seeded bit flipped."""
+    out = bytearray(data)
+    out[rng.randrange(len(out))] ^= 1 << rng.randrange(8)
+    return out
+
+
 def der_int(value_bytes):
     return bytes([0x02]) + der_len(len(value_bytes)) + value_bytes
 
@@ -120,14 +127,11 @@ def make_case(index, rng, material, root: Path):
     signature = sign(material.keys[key_name], bytes(payload), hash_name)
     certfile = f"{key_name}.crt"
     filesize = str(size)
-    fields_extra = {}
 
     if mutation == "payload-flip":
-        payload[rng.randrange(size)] ^= 1 << rng.randrange(8)
+        payload = flip_bit(payload, rng)
     elif mutation == "signature-flip":
-        s = bytearray(signature)
-        s[rng.randrange(len(s))] ^= 1 << rng.randrange(8)
-        signature = bytes(s)
+        signature = bytes(flip_bit(signature, rng))
     elif mutation == "truncate":
         payload = payload[: max(0, size - rng.randint(1, min(size, 5000)))]
     elif mutation == "size-plus-one":
@@ -373,11 +377,9 @@ def make_cc3220_case(index, rng, material, root: Path):
     certfile = f"{cert}.der"
     filesize = size
     if mutation == "payload-flip":
-        payload[rng.randrange(size)] ^= 1 << rng.randrange(8)
+        payload = flip_bit(payload, rng)
     elif mutation == "signature-flip":
-        s = bytearray(signature)
-        s[rng.randrange(len(s))] ^= 1 << rng.randrange(8)
-        signature = bytes(s)
+        signature = bytes(flip_bit(signature, rng))
     elif mutation == "truncate":
         payload = payload[: max(0, size - rng.randint(1, min(size, 3000)))]
     elif mutation == "size-plus-one":
