@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "SignerServiceTests", dependencies: ["SignerService", "CodeSigning", "SignerAPI"]),
         .testTarget(name: "SignerHTTPTests", dependencies: ["SignerHTTP", "SignerService", "SignerAPI", "CodeSigning"]),
         .testTarget(name: "OTAVerifierTests", dependencies: ["OTAVerifier", "DeviceFirmware"]),
-        .testTarget(name: "FlashProtocolTests", dependencies: ["FlashProtocol", "BoardSim", "BoardModel"]),
+        .testTarget(name: "FlashProtocolTests", dependencies: ["FlashProtocol", "BoardSim", "BoardModel", "SerialIO"]),
         .testTarget(name: "OtarigTests", dependencies: ["otarig", "SignerAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v6]

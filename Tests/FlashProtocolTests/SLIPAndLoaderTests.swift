@@ -2,6 +2,7 @@ import BoardSim
 import Crypto
 import FlashProtocol
 import Foundation
+import SerialIO
 import Testing
 
 @Suite("SLIP framing")
@@ -200,28 +201,33 @@ struct FlasherTests {
         #expect(try flasher.read(offset: 0x10000 + 100, length: 200) == Array(image[100..<300]))
     }
 
-    @Test("with faults on the wire, every write either lands with a matching MD5 or fails naming the block",
-          arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
-    func faults(seed: UInt64) throws {
-        let link = InMemoryLink(faults: .init(rate: 0.1, seed: seed))
-        let flasher = ESP32Flasher(link: link)
-        let image = Self.image(60_000, seed: seed)
-        do {
-            try flasher.connect()
-            try flasher.attachFlash()
-            try flasher.write(image, at: 0x20000, compress: seed % 2 == 0)
-            #expect(Array(link.loader.flash.read(offset: 0x20000, length: image.count)!) == image)
-        } catch let error {
-            switch error {
-            case .blockFailed(let index, let offset, _, _):
-                #expect(offset == 0x20000 + index * 0x400)
-            case .noAnswer, .syncFailed, .deviceError, .digestMismatch:
-                break  // a fault in a command outside the blocks: named by the command
-            default:
-                Issue.record("unexpected failure: \(error)")
+    @Test("with faults on the wire, every write either lands with a matching MD5 or fails naming the block; some land")
+    func faults() throws {
+        var landed = 0
+        for seed in UInt64(1)...8 {
+            let link = InMemoryLink(faults: .init(rate: 0.1, seed: seed))
+            let flasher = ESP32Flasher(link: link)
+            let image = Self.image(60_000, seed: seed)
+            do {
+                try flasher.connect()
+                try flasher.attachFlash()
+                try flasher.write(image, at: 0x20000, compress: seed % 2 == 0)
+                #expect(Array(link.loader.flash.read(offset: 0x20000, length: image.count)!) == image, "seed \(seed)")
+                landed += 1
+            } catch let error {
+                switch error {
+                case .blockFailed(let index, let offset, _, _):
+                    #expect(offset == 0x20000 + index * 0x400)
+                case .noAnswer, .syncFailed, .deviceError, .digestMismatch:
+                    break  // a fault in a command outside the blocks: named by the command
+                default:
+                    Issue.record("seed \(seed): unexpected failure: \(error)")
+                }
             }
+            #expect(!link.injected.isEmpty, "seed \(seed) injected no fault")
         }
-        #expect(!link.injected.isEmpty, "seed \(seed) injected no fault")
+        // Retries are worth something: with a fault in one frame of ten, some writes still get through.
+        #expect(landed > 0)
     }
 
     @Test("a wrong chip and a chip that never answers are named")
@@ -233,5 +239,24 @@ struct FlasherTests {
         #expect(throws: FlashError.notAnESP32(magic: 0x7C6)) { try flasher.detectChip() }
         let silent = ESP32Flasher(link: InMemoryLink(faults: .init(rate: 1_000, seed: 9)))
         #expect(throws: FlashError.syncFailed(attempts: 7)) { try silent.connect() }
+    }
+}
+
+@Suite("Serial ports")
+struct SerialPortTests {
+    @Test("a pty's slave opens raw at 115200, takes another rate, refuses one termios does not name, and carries bytes")
+    func pty() throws {
+        let pty = try PseudoTerminal()
+        let port = try SerialPort(path: pty.slavePath)
+        try port.setBaudRate(921_600)
+        #expect(port.baudRate == 921_600)
+        #expect(throws: SerialPort.Failure.self) { try port.setBaudRate(123_456) }
+        try port.write([0xC0, 0x00, 0xC0])
+        #expect(pty.read(timeoutMilliseconds: 1000) == [0xC0, 0x00, 0xC0])
+        pty.write([0x01, 0x02])
+        #expect(port.read(timeout: 1) == [0x01, 0x02])
+        // A plain pty has no modem lines; BREAK is accepted on it (the other side sees nothing).
+        #expect(port.setLines(dtr: true, rts: false) == false)
+        #expect(port.sendBreak(seconds: 0.01))
     }
 }
