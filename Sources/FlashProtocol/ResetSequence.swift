@@ -34,29 +34,4 @@ public enum ResetSequence: String, CaseIterable, Sendable {
             return [.rts(true), .wait(seconds: 0.1), .rts(false)]
         }
     }
-
-    /// Whether a step sequence starts the chip in download mode on the two-transistor circuit: EN rises (its RC
-    /// delay lets the lines settle until the next wait) with IO0 low.
-    public static func entersDownloadMode(_ steps: [Step]) -> Bool {
-        var dtr = false, rts = false
-        var enabled = true
-        var rising = false
-        var download = false
-        for step in steps {
-            switch step {
-            case .lines(let d, let r): dtr = d; rts = r
-            case .dtr(let d): dtr = d
-            case .rts(let r): rts = r
-            case .wait:
-                if rising { download = dtr && !rts; rising = false }
-                continue
-            }
-            let nowEnabled = !(rts && !dtr)
-            if !enabled && nowEnabled { rising = true }
-            if enabled && !nowEnabled { rising = false }
-            enabled = nowEnabled
-        }
-        if rising { download = dtr && !rts }
-        return download
-    }
 }
