@@ -120,6 +120,7 @@ enum SignerFactsCapture {
         } while token != nil
 
         var profiles: [String: GetSigningProfileResponse] = [:]
+        var certificateHashes: [String: String] = [:]
         for summary in summaries where summary.status == .succeeded {
             let job = try await client.signer(DescribeSigningJobResponse.self, ["signing-jobs", summary.jobId])
             let profileKey = job.profileName + "\u{0}" + job.jobOwner
@@ -143,10 +144,12 @@ enum SignerFactsCapture {
             let jobArn = "arn:aws:signer:\(client.signer.region):\(job.jobOwner):/signing-jobs/\(job.jobId)"
             let versionArn = profile.map { "\($0.arn)/\(job.profileVersion)" }
             var revokedEntities: [String]?
-            if let versionArn, let certificateArn = job.signingMaterial?.certificateArn,
-               let hash = try? await certificateHash(client, arn: certificateArn) {
+            if let certificateArn = job.signingMaterial?.certificateArn, certificateHashes[certificateArn] == nil {
+                certificateHashes[certificateArn] = try? await certificateHash(client, arn: certificateArn)
+            }
+            if let versionArn, let hash = job.signingMaterial?.certificateArn.flatMap({ certificateHashes[$0] }) {
                 revokedEntities = try? await client.signer(GetRevocationStatusResponse.self, ["revocations"], query: [
-                    ("signatureTimestamp", ISO8601DateFormatter().string(from: signedAt)), ("platformId", job.platformId),
+                    ("signatureTimestamp", UTCTimestamp.string(signedAt)), ("platformId", job.platformId),
                     ("profileVersionArn", versionArn), ("jobArn", jobArn), ("certificateHashes", hash),
                 ]).revokedEntities
             }
