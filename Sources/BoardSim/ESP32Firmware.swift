@@ -140,10 +140,11 @@ public enum ESP32Firmware {
             return nil
         }
         var document = Array(job.jobDocument.utf8)
-        if !job.jobDocument.contains("\"execution\"") {
-            document = Array(#"{"clientToken":"0:\#(thing)","timestamp":0,"execution":{"jobId":"AFR_OTA-\#(thing)","status":"QUEUED","jobDocument":"#.utf8) + document + Array("}}".utf8)
+        if !JobExecution.isExecutionMessage(document) {
+            document = JobExecution.wrap(document, jobId: "AFR_OTA-\(thing)", clientToken: "0:\(thing)")
         }
-        let key = job.signatureKey ?? (job.jobDocument.contains("sig-sha1-rsa") ? "sig-sha1-rsa" : job.jobDocument.contains("sig-sha256-rsa") ? "sig-sha256-rsa" : "sig-sha256-ecdsa")
+        // The key this board's PAL reads: the staged one, else the one the document signs with.
+        let key = job.signatureKey ?? JobExecution.signatureKeys(in: document).first ?? "sig-sha256-ecdsa"
         let inputs = DeviceRun.Inputs(imagePath: directory.appendingPathComponent("slot.bin").path, jobDocument: document,
                                       certificateDirectory: directory.appendingPathComponent("certs").path, signatureKey: key,
                                       runningVersion: runningVersion)

@@ -191,7 +191,6 @@ struct DeviceInputOptions: ParsableArguments {
     struct PreparedDocument {
         var bytes: [UInt8]
         var wrapped: Bool
-        var object: [String: Any]?
     }
 
     /// The bytes the device receives: a bare afr_ota document becomes a job execution message around it.
@@ -201,25 +200,23 @@ struct DeviceInputOptions: ParsableArguments {
             parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
             if raw {
-                return PreparedDocument(bytes: Array(data), wrapped: false, object: nil)
+                return PreparedDocument(bytes: Array(data), wrapped: false)
             }
             let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "it does not parse"
             throw OtarigError("the job document '\(jobDocument ?? "")' is not valid JSON (\(reason)); fix it, or pass --raw to see what a device does with these bytes")
         }
         guard let object = parsed as? [String: Any] else {
-            if raw { return PreparedDocument(bytes: Array(data), wrapped: false, object: nil) }
+            if raw { return PreparedDocument(bytes: Array(data), wrapped: false) }
             throw OtarigError("the job document '\(jobDocument ?? "")' is not a JSON object; expected {\"afr_ota\": ...} or {\"execution\": ...}, or pass --raw")
         }
         if object["execution"] == nil, object["afr_ota"] != nil {
-            var message = Array(#"{"clientToken":"0:otarig","timestamp":0,"execution":{"jobId":"\#(Self.localJobId)","status":"QUEUED","jobDocument":"#.utf8)
-            message.append(contentsOf: data)
-            message.append(contentsOf: Array("}}".utf8))
-            return PreparedDocument(bytes: message, wrapped: true, object: ["execution": ["jobDocument": object]])
+            let message = JobExecution.wrap(Array(data), jobId: Self.localJobId, clientToken: "0:otarig")
+            return PreparedDocument(bytes: message, wrapped: true)
         }
         if object["execution"] == nil, !raw {
             throw OtarigError("the job document '\(jobDocument ?? "")' has neither afr_ota nor execution; it is not an OTA job (pass --raw to run it anyway)")
         }
-        return PreparedDocument(bytes: Array(data), wrapped: false, object: object)
+        return PreparedDocument(bytes: Array(data), wrapped: false)
     }
 
     struct SignatureKey {
@@ -234,10 +231,7 @@ struct DeviceInputOptions: ParsableArguments {
             }
             return SignatureKey(name: signatureKey, detected: false)
         }
-        let execution = document.object?["execution"] as? [String: Any]
-        let job = execution?["jobDocument"] as? [String: Any]
-        let files = (job?["afr_ota"] as? [String: Any])?["files"] as? [[String: Any]]
-        let keys = Set((files ?? []).flatMap { $0.keys.filter { $0.hasPrefix("sig-") } }).sorted()
+        let keys = JobExecution.signatureKeys(in: document.bytes)
         switch keys.count {
         case 0: return SignatureKey(name: defaultKey, detected: false)
         case 1: return SignatureKey(name: keys[0], detected: true)

@@ -216,3 +216,20 @@ struct AppVersionTests {
         }
     }
 }
+
+@Suite("Job execution messages")
+struct JobExecutionTests {
+    @Test("a bare afr_ota document wraps byte for byte; signature keys are found alone or inside an execution")
+    func wrapAndKeys() throws {
+        let bare = Array(#"{"afr_ota":{"files":[{"filesize":1,"sig-sha1-rsa":"AA=="},{"sig-sha256-ecdsa":"AA=="}]}}"#.utf8)
+        let wrapped = JobExecution.wrap(bare, jobId: "AFR_OTA-x", clientToken: "0:t")
+        #expect(wrapped.firstRange(of: bare) != nil)
+        #expect(JobExecution.isExecutionMessage(wrapped) && !JobExecution.isExecutionMessage(bare))
+        #expect(JobExecution.signatureKeys(in: bare) == ["sig-sha1-rsa", "sig-sha256-ecdsa"])
+        #expect(JobExecution.signatureKeys(in: wrapped) == ["sig-sha1-rsa", "sig-sha256-ecdsa"])
+        #expect(JobExecution.signatureKeys(in: Array("not json".utf8)).isEmpty)
+        // The device's parser reads the wrapped message as a job.
+        let job = JobDocumentParser(limits: .freeRTOSDefaults, signatureKey: "sig-sha1-rsa").parse(wrapped)
+        #expect(job.text(\.jobId) == "AFR_OTA-x" && job.fileSize == 1)
+    }
+}
