@@ -62,6 +62,10 @@ let package = Package(
             dependencies: ["FlashProtocol", "SerialIO", "DeviceFirmware", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
+            name: "HILRunner",
+            dependencies: ["FlashProtocol", "BoardModel", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
             name: "SignerService",
             dependencies: [
                 "SignerAPI", "CodeSigning",
@@ -96,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "otarig",
             dependencies: [
-                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware", "OTAVerifier", "BoardSim", "FlashProtocol", "SerialIO", "BoardModel",
+                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware", "OTAVerifier", "BoardSim", "FlashProtocol", "SerialIO", "BoardModel", "HILRunner",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

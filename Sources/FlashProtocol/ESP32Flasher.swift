@@ -24,6 +24,8 @@ public enum FlashError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The chip's partition table cannot take an OTA update as staged here.
     case layout(String)
     case link(String)
+    /// The board's loader cannot do this (a QEMU board has no raw flash access over its UART).
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -43,6 +45,8 @@ public enum FlashError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(size) bytes at 0x\(String(offset, radix: 16)) end past the \(flashSize / 1024 / 1024) MiB flash"
         case .layout(let why), .link(let why):
             return why
+        case .unsupported(let what):
+            return "this board's loader cannot \(what)"
         }
     }
 

@@ -34,4 +34,24 @@ public enum ResetSequence: String, CaseIterable, Sendable {
             return [.rts(true), .wait(seconds: 0.1), .rts(false)]
         }
     }
+
+    /// The steps as whole line states: what both lines are after each step (a step that sets one line keeps the
+    /// other as the sequence left it), and the waits between. Both lines start released.
+    public enum LineState: Equatable, Sendable {
+        case lines(dtr: Bool, rts: Bool)
+        case wait(seconds: Double)
+    }
+
+    public func lineStates(resetDelay: Double = 0.05) -> [LineState] {
+        var dtr = false, rts = false
+        return steps(resetDelay: resetDelay).map { step in
+            switch step {
+            case .lines(let d, let r): dtr = d; rts = r
+            case .dtr(let d): dtr = d
+            case .rts(let r): rts = r
+            case .wait(let seconds): return .wait(seconds: seconds)
+            }
+            return .lines(dtr: dtr, rts: rts)
+        }
+    }
 }
