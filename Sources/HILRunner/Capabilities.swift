@@ -18,11 +18,11 @@ public struct TransportError: Error, Equatable, Sendable, CustomStringConvertibl
 public protocol Transport: AnyObject {
     /// For messages: the port's path, or what the transport is.
     var name: String { get }
-    func send(_ bytes: [UInt8]) throws(TransportError)
+    func send(_ bytes: [UInt8]) throws
     /// What arrives within `timeout` seconds (returning as soon as something came); empty when nothing did.
     func receive(timeout: Double) -> [UInt8]
     /// Switches the host side of the UART (after the chip was told to).
-    func setBaudRate(_ rate: Int) throws(TransportError)
+    func setBaudRate(_ rate: Int) throws
     /// Drives DTR and RTS together (true = asserted). False when there are no modem lines (a plain pty).
     func setLines(dtr: Bool, rts: Bool) -> Bool
     /// Holds the line in BREAK for `seconds` (how the CC3220's bootloader is entered). False when it cannot.
