@@ -440,3 +440,48 @@ enum Byte {
             || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
     }
 }
+
+// MARK: - Iterating
+
+extension CoreJSON {
+    /// One member of an object (with its key) or element of an array (key nil), as ranges of the caller's buffer
+    /// in `search`'s convention: a string without its quotes, a collection with its brackets.
+    public struct Member: Equatable, Sendable {
+        public var key: Range<Int>?
+        public var value: Range<Int>
+        public var type: ValueType
+    }
+
+    /// The members of the object or array that fills `collection` (a range `search` returned for one, brackets
+    /// included), in order, as coreJSON's `JSON_Iterate` walks them; nil when it is not a well-formed collection.
+    public static func members(_ document: [UInt8], of collection: Range<Int>, maxDepth: Int = defaultMaxDepth) -> [Member]? {
+        guard collection.lowerBound >= 0, collection.upperBound <= document.count, !collection.isEmpty else { return nil }
+        var check = Cursor(document, window: collection, maxDepth: maxDepth)
+        guard check.skipValue(depth: 0) == .success, check.pos == collection.upperBound else { return nil }
+        let isObject = document[collection.lowerBound] == Byte.openBrace
+        guard isObject || document[collection.lowerBound] == Byte.openBracket else { return nil }
+        var cursor = Cursor(document, window: collection, maxDepth: maxDepth)
+        cursor.pos += 1
+        var members: [Member] = []
+        while true {
+            cursor.skipWhitespace()
+            guard let byte = cursor.current, byte != Byte.closeBrace, byte != Byte.closeBracket else { return members }
+            if byte == Byte.comma {
+                cursor.pos += 1
+                cursor.skipWhitespace()
+            }
+            var key: Range<Int>?
+            if isObject {
+                let start = cursor.pos
+                guard cursor.skipString() == .success else { return nil }
+                key = (start + 1)..<(cursor.pos - 1)
+                cursor.skipWhitespace()
+                cursor.pos += 1  // ':' (the collection validated above)
+                cursor.skipWhitespace()
+            }
+            let measured = cursor.measureValue(in: collection)
+            guard measured.status == .success else { return nil }
+            members.append(Member(key: key, value: measured.value, type: measured.type))
+        }
+    }
+}

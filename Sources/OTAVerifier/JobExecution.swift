@@ -1,7 +1,6 @@
-import Foundation
-
 /// The job execution message a device receives (`$aws/things/<thing>/jobs/notify-next`), around the afr_ota
-/// document AWS IoT stores for an OTA update.
+/// document AWS IoT stores for an OTA update. Read with `CoreJSON`, as the agent reads it: the oracle has one JSON
+/// reader.
 public enum JobExecution {
     /// A bare `{"afr_ota": …}` document inside an execution message, its bytes kept as they are.
     public static func wrap(_ document: [UInt8], jobId: String, clientToken: String) -> [UInt8] {
@@ -9,22 +8,55 @@ public enum JobExecution {
             + document + Array("}}".utf8)
     }
 
-    /// The document's top-level JSON object, if it is one.
-    static func object(_ document: [UInt8]) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(document))) as? [String: Any]
+    /// What a document is, to the agent.
+    public enum Shape: Equatable, Sendable {
+        /// Not one well-formed JSON value (`JSON_Validate`'s status).
+        case invalid(CoreJSON.Status)
+        /// Valid JSON, but not an object.
+        case notAnObject
+        /// An object with an `execution` member: what the agent receives.
+        case executionMessage
+        /// An object with `afr_ota` and no `execution`: the job document AWS IoT stores, to be wrapped.
+        case bareJobDocument
+        /// An object with neither.
+        case otherObject
+    }
+
+    public static func shape(of document: [UInt8]) -> Shape {
+        let status = CoreJSON.validate(document)
+        guard status == .success else { return .invalid(status) }
+        guard let first = document.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }), first == UInt8(ascii: "{") else {
+            return .notAnObject
+        }
+        if CoreJSON.search(document, query: "execution").status == .success { return .executionMessage }
+        if CoreJSON.search(document, query: "afr_ota").status == .success { return .bareJobDocument }
+        return .otherObject
     }
 
     /// Whether the document is already an execution message.
     public static func isExecutionMessage(_ document: [UInt8]) -> Bool {
-        object(document)?["execution"] != nil
+        shape(of: document) == .executionMessage
+    }
+
+    /// The document as the agent receives it: an execution message as it is, a bare afr_ota document wrapped.
+    public static func asExecutionMessage(_ document: [UInt8], jobId: String, clientToken: String) -> [UInt8] {
+        shape(of: document) == .bareJobDocument ? wrap(document, jobId: jobId, clientToken: clientToken) : document
     }
 
     /// The `sig-<hash>-<alg>` keys the file entries carry, sorted, whether the afr_ota document stands alone or
     /// inside an execution message.
     public static func signatureKeys(in document: [UInt8]) -> [String] {
-        guard let top = object(document) else { return [] }
-        let job = (top["execution"] as? [String: Any])?["jobDocument"] as? [String: Any] ?? top
-        let files = (job["afr_ota"] as? [String: Any])?["files"] as? [[String: Any]] ?? []
-        return Set(files.flatMap { $0.keys.filter { $0.hasPrefix("sig-") } }).sorted()
+        let prefix = shape(of: document) == .executionMessage ? "execution.jobDocument.afr_ota.files" : "afr_ota.files"
+        let files = CoreJSON.search(document, query: prefix)
+        guard files.status == .success, files.type == .array, let entries = CoreJSON.members(document, of: files.value) else { return [] }
+        var keys = Set<String>()
+        for entry in entries where entry.type == .object {
+            for member in CoreJSON.members(document, of: entry.value) ?? [] {
+                guard let key = member.key else { continue }
+                let name = String(decoding: document[key], as: UTF8.self)
+                if name.hasPrefix("sig-") { keys.insert(name) }
+            }
+        }
+        return keys.sorted()
     }
 }

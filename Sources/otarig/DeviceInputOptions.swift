@@ -1,6 +1,7 @@
 import ArgumentParser
 import CodeSigning
 import Foundation
+import HILRunner
 import OTAVerifier
 
 /// The inputs `otarig device-verify` and `otarig verify` share, so the device and its twin run side by side on the
@@ -148,6 +149,11 @@ struct DeviceInputOptions: ParsableArguments {
         }
     }
 
+    /// What the verdict's wording needs to know about these inputs.
+    func context(_ loaded: Loaded) -> DeviceConsole.Context {
+        DeviceConsole.Context(certificateDirectory: certificateDirectory, imageSize: loaded.imageSize, signatureKey: loaded.key.name)
+    }
+
     /// The header line both commands print above the console.
     func describe(_ loaded: Loaded) -> String {
         var text = "signature key \(loaded.key.name)\(loaded.key.detected ? " (from the job document)" : ""), running version \(AppVersion.text(loaded.version)), platform image \(platformState == .pendingCommit ? "PendingCommit" : "Valid")"
@@ -193,30 +199,25 @@ struct DeviceInputOptions: ParsableArguments {
         var wrapped: Bool
     }
 
-    /// The bytes the device receives: a bare afr_ota document becomes a job execution message around it.
+    /// The bytes the device receives: a bare afr_ota document becomes a job execution message around it. Read with
+    /// the twin's coreJSON, as the agent reads it.
     func prepareJobDocument(_ data: Data) throws -> PreparedDocument {
-        let parsed: Any
-        do {
-            parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        } catch {
-            if raw {
-                return PreparedDocument(bytes: Array(data), wrapped: false)
-            }
-            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "it does not parse"
-            throw OtarigError("the job document '\(jobDocument ?? "")' is not valid JSON (\(reason)); fix it, or pass --raw to see what a device does with these bytes")
-        }
-        guard let object = parsed as? [String: Any] else {
-            if raw { return PreparedDocument(bytes: Array(data), wrapped: false) }
+        let bytes = Array(data)
+        switch JobExecution.shape(of: bytes) {
+        case .invalid(let status):
+            if raw { return PreparedDocument(bytes: bytes, wrapped: false) }
+            throw OtarigError("the job document '\(jobDocument ?? "")' is not valid JSON (coreJSON's JSON_Validate says \(status)); fix it, or pass --raw to see what a device does with these bytes")
+        case .notAnObject:
+            if raw { return PreparedDocument(bytes: bytes, wrapped: false) }
             throw OtarigError("the job document '\(jobDocument ?? "")' is not a JSON object; expected {\"afr_ota\": ...} or {\"execution\": ...}, or pass --raw")
-        }
-        if object["execution"] == nil, object["afr_ota"] != nil {
-            let message = JobExecution.wrap(Array(data), jobId: Self.localJobId, clientToken: "0:otarig")
-            return PreparedDocument(bytes: message, wrapped: true)
-        }
-        if object["execution"] == nil, !raw {
+        case .bareJobDocument:
+            return PreparedDocument(bytes: JobExecution.wrap(bytes, jobId: Self.localJobId, clientToken: "0:otarig"), wrapped: true)
+        case .otherObject:
+            if raw { return PreparedDocument(bytes: bytes, wrapped: false) }
             throw OtarigError("the job document '\(jobDocument ?? "")' has neither afr_ota nor execution; it is not an OTA job (pass --raw to run it anyway)")
+        case .executionMessage:
+            return PreparedDocument(bytes: bytes, wrapped: false)
         }
-        return PreparedDocument(bytes: Array(data), wrapped: false)
     }
 
     struct SignatureKey {

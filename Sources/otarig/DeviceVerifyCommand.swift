@@ -1,6 +1,7 @@
 import ArgumentParser
 import BoardSim
 import Foundation
+import HILRunner
 import OTAVerifier
 
 /// `otarig device-verify`: runs the C device verifier (what a FreeRTOS device with an mbedTLS PAL does when the
@@ -56,14 +57,14 @@ struct DeviceVerifyCommand: ParsableCommand {
 
         let verdict = run.verdict
         let mbedtls = run.mbedtlsErrorText.map { "mbedTLS: \($0) (-0x\(String(-run.mbedtlsError, radix: 16)))" }
-        let summary = DeviceConsole.summary(verdict, inputs: inputs, loaded: loaded, libraryDetail: mbedtls)
+        let summary = DeviceConsole.summary(verdict, context: inputs.context(loaded), libraryDetail: mbedtls)
         if json {
             try JSONOutput.print(Report(device: DeviceReport(verdict, summary: summary), signatureKey: loaded.key.name,
                                         mbedtlsError: run.mbedtlsError, runningVersion: AppVersion.text(loaded.version),
                                         wrappedJobDocument: loaded.document.wrapped))
         } else {
             Console.out("device: mbedTLS PAL, " + inputs.describe(loaded))
-            DeviceConsole.printEvents(verdict)
+            DeviceConsole.lines(verdict).forEach(Console.out)
             Console.out(summary.summary)
             if let hint = summary.hint, !verdict.accepted {
                 Console.out("hint: \(hint)")

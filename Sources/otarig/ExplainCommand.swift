@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HILRunner
 import OTAVerifier
 
 /// `otarig explain`: the twin's run, step by step in the device's order, with the evidence for each step.
@@ -34,12 +35,12 @@ struct ExplainCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let run = try await TwinRun.run(twin, inputs)
+        let run = try await TwinSession.run(twin, inputs)
         let device = run.device
         let signatureText = Explainer.signatureText(in: run.deviceInputs.jobDocument, key: run.deviceInputs.signatureKey)
         let explanation = Explainer.explain(run.deviceInputs, device, signatureText: signatureText, candidates: candidates(fallback: run.fallback))
         let accepted = device.accepted && run.policy.passed
-        let summary = DeviceConsole.summary(device, inputs: inputs, loaded: run.loaded)
+        let summary = DeviceConsole.summary(device, context: inputs.context(run.loaded))
 
         if json {
             try JSONOutput.print(Report(

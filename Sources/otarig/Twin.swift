@@ -89,17 +89,20 @@ struct TwinOptions: ParsableArguments {
     }
 }
 
-/// One run of the twin on the command line's inputs: the device layer, the policy layer, and what they used.
-struct TwinRun {
+/// The twin on the command line's inputs: the files read and checked, then one `TwinRun` (device layer, then
+/// policy layer) over them.
+struct TwinSession {
     var profile: PALProfile
     var loaded: DeviceInputOptions.Loaded
-    var deviceInputs: DeviceInputs
-    var device: DeviceVerdict
-    var policy: PolicyVerdict
-    /// The fallback certificate's bytes, for explain's probes.
-    var fallback: [UInt8]?
+    var run: TwinRun
 
-    static func run(_ options: TwinOptions, _ inputs: DeviceInputOptions, now: Date = Date()) async throws -> TwinRun {
+    var deviceInputs: DeviceInputs { run.inputs }
+    var device: DeviceVerdict { run.device }
+    var policy: PolicyVerdict { run.policy }
+    /// The fallback certificate's bytes, for explain's probes.
+    var fallback: [UInt8]? { run.inputs.fallbackCertificate }
+
+    static func run(_ options: TwinOptions, _ inputs: DeviceInputOptions, now: Date = Date()) async throws -> TwinSession {
         let profile = try options.palProfile()
         let catalog = try options.loadCatalog(for: profile, inputs: inputs)
         let loaded = try inputs.load(defaultSignatureKey: profile.signatureKey)
@@ -111,12 +114,6 @@ struct TwinRun {
             profile: profile, jobDocument: loaded.document.bytes, image: loaded.image, signatureKey: loaded.key.name,
             runningVersion: loaded.version, platformPendingCommit: inputs.platformState == .pendingCommit,
             fallbackCertificate: fallback, rootCatalog: catalog) { name in CertificateDirectory.lookup(name, in: directory) }
-        let device = DeviceTwin.run(deviceInputs)
-
-        // Policy looks at the certificate the device verified with: found under certfile, or the fallback.
-        var certificateUsed: [UInt8]?
-        if case .found(let bytes) = device.certificateLookup { certificateUsed = bytes } else if device.usedFallbackCertificate { certificateUsed = fallback }
-        let policy = Policy.evaluate(signature: device.job?.signature ?? [], certificate: certificateUsed, facts: facts, now: now)
-        return TwinRun(profile: profile, loaded: loaded, deviceInputs: deviceInputs, device: device, policy: policy, fallback: fallback)
+        return TwinSession(profile: profile, loaded: loaded, run: TwinRun.run(deviceInputs, facts: facts, now: now))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HILRunner
 import OTAVerifier
 
 /// `otarig verify`: the host twin's verdict on an image and its job document, per PAL profile, with the host-only
@@ -49,10 +50,10 @@ struct VerifyCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let run = try await TwinRun.run(twin, inputs)
+        let run = try await TwinSession.run(twin, inputs)
         let device = run.device, policy = run.policy, loaded = run.loaded
         let accepted = device.accepted && (deviceOnly || policy.passed)
-        let summary = DeviceConsole.summary(device, inputs: inputs, loaded: loaded)
+        let summary = DeviceConsole.summary(device, context: inputs.context(loaded))
 
         if json {
             try JSONOutput.print(Report(
@@ -61,7 +62,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 policy: .init(passed: policy.passed, findings: policy.findings.map { .init(check: $0.check.rawValue, result: $0.result.rawValue, detail: $0.detail) })))
         } else {
             Console.out("twin: \(run.profile.rawValue), " + inputs.describe(loaded))
-            DeviceConsole.printEvents(device)
+            DeviceConsole.lines(device).forEach(Console.out)
             Console.out("device: " + summary.summary)
             if let hint = summary.hint, !device.accepted { Console.out("hint: \(hint)") }
             for finding in policy.findings {

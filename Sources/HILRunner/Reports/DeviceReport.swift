@@ -1,24 +1,37 @@
-import CodeSigning
-import Foundation
 import OTAVerifier
 
-/// How `otarig device-verify` (the C device) and `otarig verify` (the twin) show a device verdict: the console, the
-/// verdict in words with a hint, and the JSON object. One wording for both, so they read side by side.
-enum DeviceConsole {
-    /// The device's log lines and the job-status messages it publishes, in order.
-    static func printEvents(_ verdict: DeviceVerdict) {
-        for event in verdict.events {
+/// How a device verdict reads, whoever reached it (the C device in `otarig device-verify`, the twin in `otarig
+/// verify`, a board in the rig): the console lines, the verdict in words with a hint, and the JSON object. One
+/// wording for all, so they read side by side.
+public enum DeviceConsole {
+    /// What the summary needs to know about the inputs besides the verdict.
+    public struct Context: Sendable {
+        /// Where the device's certificates were looked up (named in the hint when certfile was not found).
+        public var certificateDirectory: String
+        public var imageSize: Int
+        /// The job-document key the device's PAL read the signature from.
+        public var signatureKey: String
+
+        public init(certificateDirectory: String, imageSize: Int, signatureKey: String) {
+            self.certificateDirectory = certificateDirectory
+            self.imageSize = imageSize
+            self.signatureKey = signatureKey
+        }
+    }
+
+    /// The device's log lines and the job-status messages it publishes, in order, as console text.
+    public static func lines(_ verdict: DeviceVerdict) -> [String] {
+        verdict.events.map { event in
             switch event {
-            case .log(let line): Console.out("[\(line.level.rawValue)] \(line.text)")
-            case .status(let status): Console.out("publish $aws/things/<thing>/jobs/\(status.jobId)/update \(status.payload)")
+            case .log(let line): "[\(line.level.rawValue)] \(line.text)"
+            case .status(let status): "publish $aws/things/<thing>/jobs/\(status.jobId)/update \(status.payload)"
             }
         }
     }
 
     /// The verdict in words and, for a rejection, what to do about it. `libraryDetail` adds the crypto library's own
     /// words to a signature failure.
-    static func summary(_ verdict: DeviceVerdict, inputs: DeviceInputOptions, loaded: DeviceInputOptions.Loaded,
-                        libraryDetail: String? = nil) -> (summary: String, hint: String?) {
+    public static func summary(_ verdict: DeviceVerdict, context: Context, libraryDetail: String? = nil) -> (summary: String, hint: String?) {
         let job = verdict.job
         let certFile = job.map { $0.text(\.certFile) } ?? ""
         let jobError = job?.jobError ?? .unknown
@@ -28,7 +41,7 @@ enum DeviceConsole {
             let certificate = verdict.usedFallbackCertificate ? "the compiled-in fallback certificate" : "certificate '\(certFile)'"
             var key = verdict.signerKey.map { " (\($0))" } ?? ""
             if let root = verdict.simpleLink?.root { key += ", chained to the catalog root in '\(root)'" }
-            return ("ACCEPTED: the signature over \(verdict.bytesReceived) bytes (\(verdict.hash.rawValue) \(verdict.digest.hexString)) verifies with \(certificate)\(key)", nil)
+            return ("ACCEPTED: the signature over \(verdict.bytesReceived) bytes (\(verdict.hash.rawValue) \(verdict.digestHex)) verifies with \(certificate)\(key)", nil)
         case .selfTestStarted:
             return ("ACCEPTED: self test started: the running version is newer than the updater's (image state Testing)", nil)
         case .noActiveJob:
@@ -40,7 +53,7 @@ enum DeviceConsole {
             return ("REJECTED: protocols names neither \"MQTT\" nor \"HTTP\" (OtaErrInvalidDataProtocol); the update is aborted", nil)
         case .rejectedBlock:
             return ("REJECTED: block \(verdict.blockIndex) arrived with \(verdict.blockSize) bytes, which filesize does not allow (Block range check failed)",
-                    "the image is \(loaded.imageSize) bytes but the job's filesize is \(job?.fileSize ?? 0): they must be equal")
+                    "the image is \(context.imageSize) bytes but the job's filesize is \(job?.fileSize ?? 0): they must be equal")
         case .rejectedFileCreate:
             return ("REJECTED: \(verdict.palStatus.mainName) (status \(verdict.palStatus.hex)): the PAL could not create a \(job?.fileSize ?? 0)-byte file; the agent aborts the job",
                     "the CC3220SF PAL takes files of at most 512 KiB (sub-code 0x80000); build a smaller image")
@@ -56,9 +69,9 @@ enum DeviceConsole {
             case nil where verdict.palStatus.main == UInt32(PALMain.badSignerCert.rawValue):
                 hint = certFile.isEmpty
                     ? "the job has no certfile; pass --fallback-cert with the certificate compiled into the device"
-                    : "no certificate '\(certFile)' in '\(inputs.certificateDirectory)': copy it there under that name, or pass --fallback-cert"
+                    : "no certificate '\(certFile)' in '\(context.certificateDirectory)': copy it there under that name, or pass --fallback-cert"
             case .emptySignature?:
-                hint = "the job document carries no \(loaded.key.name) signature (or an empty one); the device verifies nothing"
+                hint = "the job document carries no \(context.signatureKey) signature (or an empty one); the device verifies nothing"
             case let failure?:
                 hint = failure.explanation
             case nil:
@@ -74,43 +87,44 @@ enum DeviceConsole {
     }
 }
 
-/// A device verdict as JSON; both commands print these fields, device-verify at the top level, verify under "device".
-struct DeviceReport: Encodable {
-    struct Certificate: Encodable { var certfile: String; var lookup: String?; var fallback: Bool }
-    struct Line: Encodable { var level: String; var text: String }
-    struct Published: Encodable { var jobId: String; var payload: String }
-    struct SimpleLink: Encodable {
-        var error: String?
-        var code: Int32?
-        var securityAlert: Bool
-        var detail: String?
-        var chain: [String]
-        var root: String?
+/// A device verdict as JSON; `otarig device-verify` prints these fields at the top level, `verify` and `explain`
+/// under "device", and the rig's report per cell.
+public struct DeviceReport: Codable, Equatable, Sendable {
+    public struct Certificate: Codable, Equatable, Sendable { public var certfile: String; public var lookup: String?; public var fallback: Bool }
+    public struct Line: Codable, Equatable, Sendable { public var level: String; public var text: String }
+    public struct Published: Codable, Equatable, Sendable { public var jobId: String; public var payload: String }
+    public struct SimpleLink: Codable, Equatable, Sendable {
+        public var error: String?
+        public var code: Int32?
+        public var securityAlert: Bool
+        public var detail: String?
+        public var chain: [String]
+        public var root: String?
     }
 
-    var outcome: String
-    var accepted: Bool
-    var summary: String
-    var hint: String?
-    var jobId: String
-    var palStatus: String
-    var palMain: String
-    var jobParseError: String
-    var docParseError: Int
-    var otaError: String
-    var imageState: String
-    var reset: Bool
-    var hash: String
-    var digest: String?
-    var bytesReceived: Int
-    var certificate: Certificate
-    var signerKey: String?
-    var failure: String?
-    var simpleLink: SimpleLink?
-    var log: [Line]
-    var statuses: [Published]
+    public var outcome: String
+    public var accepted: Bool
+    public var summary: String
+    public var hint: String?
+    public var jobId: String
+    public var palStatus: String
+    public var palMain: String
+    public var jobParseError: String
+    public var docParseError: Int
+    public var otaError: String
+    public var imageState: String
+    public var reset: Bool
+    public var hash: String
+    public var digest: String?
+    public var bytesReceived: Int
+    public var certificate: Certificate
+    public var signerKey: String?
+    public var failure: String?
+    public var simpleLink: SimpleLink?
+    public var log: [Line]
+    public var statuses: [Published]
 
-    init(_ verdict: DeviceVerdict, summary: (summary: String, hint: String?)) {
+    public init(_ verdict: DeviceVerdict, summary: (summary: String, hint: String?)) {
         let job = verdict.job
         outcome = verdict.outcome.rawValue
         accepted = verdict.accepted
@@ -125,7 +139,7 @@ struct DeviceReport: Encodable {
         imageState = verdict.imageState.name
         reset = verdict.reset
         hash = verdict.hash.rawValue
-        digest = verdict.digest.isEmpty ? nil : verdict.digest.hexString
+        digest = verdict.digest.isEmpty ? nil : verdict.digestHex
         bytesReceived = verdict.bytesReceived
         certificate = Certificate(certfile: job.map { $0.text(\.certFile) } ?? "", lookup: verdict.certificateLookup?.name,
                                   fallback: verdict.usedFallbackCertificate)
@@ -137,14 +151,5 @@ struct DeviceReport: Encodable {
         }
         log = verdict.log.map { Line(level: $0.level.rawValue, text: $0.text) }
         statuses = verdict.statuses.map { Published(jobId: $0.jobId, payload: $0.payload) }
-    }
-}
-
-enum JSONOutput {
-    /// Pretty-printed with sorted keys, so two runs diff cleanly.
-    static func print(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        Console.out(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
