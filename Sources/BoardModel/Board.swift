@@ -12,6 +12,8 @@ public struct Board: Codable, Equatable, Sendable {
     public var flash: Flash
     /// A simulated board (`otarig sim`), reached through its pty rather than USB.
     public var simulated: Bool?
+    /// What the board's firmware is built with that matters to verification.
+    public var firmware: Firmware
 
     public enum Chip: String, Codable, Sendable, CaseIterable {
         case esp32, esp32s3 = "esp32-s3", cc3220sf
@@ -45,7 +47,47 @@ public struct Board: Codable, Equatable, Sendable {
         public var baud: Int
     }
 
-    enum CodingKeys: String, CodingKey { case id, name, chip, usb, reset, flash, simulated }
+    /// What the firmware on the board was compiled with that decides how it verifies an OTA image: the FreeRTOS
+    /// OTA PAL it uses and the one job-document key that PAL reads the signature from (`OTA_JsonFileSignatureKey`,
+    /// fixed at compile time: an ESP32 build reads `sig-sha256-ecdsa` and ignores every other key).
+    public struct Firmware: Codable, Equatable, Sendable {
+        /// The PAL family, as the twin names its profiles: esp32-mbedtls, posix-openssl or cc3220-simplelink.
+        public var pal: String
+        /// `sig-<hash>-<algorithm>`, e.g. sig-sha256-ecdsa.
+        public var signatureKey: String
+
+        public init(pal: String, signatureKey: String) {
+            self.pal = pal
+            self.signatureKey = signatureKey
+        }
+
+        /// The PAL families the twin plays.
+        public static let palFamilies = ["esp32-mbedtls", "posix-openssl", "cc3220-simplelink"]
+
+        /// What a stock FreeRTOS build for the chip uses when the board file says nothing: the ESP32 PAL with
+        /// `sig-sha256-ecdsa` (FreeRTOS `ota_config.h` for Espressif), the CC3220SF PAL with `sig-sha1-rsa`.
+        public static func stock(for chip: Chip) -> Firmware {
+            switch chip {
+            case .esp32, .esp32s3: Firmware(pal: "esp32-mbedtls", signatureKey: "sig-sha256-ecdsa")
+            case .cc3220sf: Firmware(pal: "cc3220-simplelink", signatureKey: "sig-sha1-rsa")
+            }
+        }
+
+        /// Whether `key` has the `sig-<hash>-<algorithm>` form a PAL's signature key has (at most 32 bytes, the
+        /// agent's key buffer).
+        public static func isSignatureKey(_ key: String) -> Bool {
+            let parts = key.split(separator: "-", omittingEmptySubsequences: false)
+            return key.utf8.count <= 32 && parts.count == 3 && parts[0] == "sig" && ["sha1", "sha256", "sha384"].contains(parts[1])
+                && ["rsa", "ecdsa"].contains(parts[2])
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case pal
+            case signatureKey = "signature-key"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case id, name, chip, usb, reset, flash, simulated, firmware }
 }
 
 public struct BoardFileError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -89,9 +131,16 @@ extension Board {
         } else if raw.simulated != true {
             throw BoardFileError(file: file, message: "a board on USB needs 'usb' with vid and pid (or 'simulated: true')")
         }
+        let firmware = raw.firmware ?? Firmware.stock(for: chip)
+        guard Firmware.palFamilies.contains(firmware.pal) else {
+            throw BoardFileError(file: file, message: "firmware.pal '\(firmware.pal)' is not one of \(Firmware.palFamilies.joined(separator: ", "))")
+        }
+        guard Firmware.isSignatureKey(firmware.signatureKey) else {
+            throw BoardFileError(file: file, message: "firmware.signature-key '\(firmware.signatureKey)' is not sig-<sha1|sha256|sha384>-<rsa|ecdsa>, e.g. sig-sha256-ecdsa")
+        }
         return Board(id: raw.id, name: raw.name, chip: chip,
                      usb: raw.usb.map { USB(vid: $0.vid.lowercased(), pid: $0.pid.lowercased(), interface: $0.interface, bridge: $0.bridge, serial: $0.serial, path: $0.path) },
-                     reset: reset, flash: Flash(size: size, baud: raw.flash.baud), simulated: raw.simulated)
+                     reset: reset, flash: Flash(size: size, baud: raw.flash.baud), simulated: raw.simulated, firmware: firmware)
     }
 
     static func parseSize(_ text: String) -> Int? {
@@ -148,4 +197,5 @@ struct RawBoard: Decodable {
     var reset: String
     var flash: RawFlash
     var simulated: Bool?
+    var firmware: Board.Firmware?
 }

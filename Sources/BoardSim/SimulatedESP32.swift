@@ -1,3 +1,4 @@
+import DurableFiles
 import FlashProtocol
 import Foundation
 import SerialIO
@@ -18,6 +19,8 @@ public final class SimulatedESP32: @unchecked Sendable {
     public var verbose = false
     /// Gets every console line the simulated firmware prints (the pty gets them too).
     public var console: (@Sendable (String) -> Void)?
+    /// The job-document key the simulated firmware's OTA PAL reads (the board file's `firmware.signature-key`).
+    public var signatureKey = "sig-sha256-ecdsa"
 
     // MARK: the auto-reset circuit
 
@@ -175,7 +178,7 @@ public final class SimulatedESP32: @unchecked Sendable {
     /// download mode, as if BOOT were held, so the next tool finds the loader.
     public func bootApplication() {
         var flash = loader.flash
-        let result = ESP32Firmware.boot(&flash)
+        let result = ESP32Firmware.boot(&flash, signatureKey: signatureKey)
         loader.replaceFlash(flash)
         saveIfChanged()
         for line in result.console {
@@ -206,13 +209,11 @@ public final class SimulatedESP32: @unchecked Sendable {
     /// Writes the flash file atomically when something changed since the last save.
     public func saveIfChanged() {
         guard loader.flashDirty, let flashPath else { return }
-        let temporary = flashPath + ".tmp-\(getpid())"
         do {
-            try Data(loader.flash.bytes).write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, flashPath) == 0 else { throw Failure(description: String(cString: strerror(errno))) }
+            try AtomicFile.write(loader.flash.bytes, to: flashPath)
             loader.markFlashSaved()
         } catch {
-            log("cannot save the flash to '\(flashPath)': \(error)")
+            log("cannot save the flash: \(error)")
         }
     }
 }

@@ -145,8 +145,7 @@ public struct OTASelectEntry: Equatable, Sendable {
 }
 
 /// Where `otarig flash --ota` leaves what the FreeRTOS OTA agent would have received with the image: a custom data
-/// partition "otastage" holding `OTS1`, a u32 length, then JSON {"slot", "jobDocument", "certificates": {label: PEM},
-/// "signatureKey"}. The simulated board's firmware reads it at boot, verifies the slot and clears it.
+/// partition "otastage" holding `OTS1`, a u32 length, then JSON {"slot", "jobDocument", "certificates": {label: PEM}}. The simulated board's firmware reads it at boot, verifies the slot and clears it.
 public enum OTAStaging {
     public static let label = "otastage"
     public static let type: UInt8 = 0x40
@@ -160,14 +159,12 @@ public enum OTAStaging {
         public var size: Int
         public var jobDocument: String
         public var certificates: [String: String]
-        public var signatureKey: String?
 
-        public init(slot: String, size: Int, jobDocument: String, certificates: [String: String], signatureKey: String? = nil) {
+        public init(slot: String, size: Int, jobDocument: String, certificates: [String: String]) {
             self.slot = slot
             self.size = size
             self.jobDocument = jobDocument
             self.certificates = certificates
-            self.signatureKey = signatureKey
         }
     }
 

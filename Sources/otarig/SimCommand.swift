@@ -1,4 +1,5 @@
 import ArgumentParser
+import BoardModel
 import BoardSim
 import Foundation
 import SerialIO
@@ -9,46 +10,6 @@ import Synchronization
 
 /// Set by SIGINT/SIGTERM; the simulator's loop polls it.
 private let stopRequested = Atomic<Bool>(false)
-
-/// The modem lines a harness reports, one "dtr=D rts=R" line each, through a FIFO.
-final class ControlChannel {
-    let descriptor: Int32
-    let keeper: Int32
-    var pending: [UInt8] = []
-
-    init(path: String) throws {
-        if access(path, F_OK) != 0, mkfifo(path, 0o600) != 0 {
-            throw OtarigError("cannot make the control FIFO '\(path)': \(String(cString: strerror(errno)))")
-        }
-        descriptor = open(path, O_RDONLY | O_NONBLOCK)
-        guard descriptor >= 0 else { throw OtarigError("cannot open the control FIFO '\(path)': \(String(cString: strerror(errno)))") }
-        // Holding a writer open ourselves keeps reads from seeing end-of-file between harness writes.
-        keeper = open(path, O_WRONLY | O_NONBLOCK)
-    }
-
-    deinit {
-        close(descriptor)
-        if keeper >= 0 { close(keeper) }
-    }
-
-    func read() -> [(dtr: Bool, rts: Bool)] {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-        if count > 0 { pending += buffer[0..<count] }
-        var out: [(dtr: Bool, rts: Bool)] = []
-        while let newline = pending.firstIndex(of: 0x0A) {
-            let line = String(decoding: pending[..<newline], as: UTF8.self)
-            pending.removeSubrange(...newline)
-            var dtr = false, rts = false
-            for field in line.split(separator: " ") {
-                if field == "dtr=1" { dtr = true }
-                if field == "rts=1" { rts = true }
-            }
-            out.append((dtr, rts))
-        }
-        return out
-    }
-}
 
 /// `otarig sim`: simulated boards on pseudo-terminals.
 struct SimCommand: ParsableCommand {
@@ -79,6 +40,11 @@ struct SimCommand: ParsableCommand {
 
         @Option(help: ArgumentHelp("The flash contents, read at start (if the file exists) and written back after changes.", valueName: "file"))
         var flash: String?
+
+        @Option(help: ArgumentHelp("The board file of the simulated board: its firmware.signature-key is the one job-document key the simulated OTA PAL reads. Default: sim-esp32 (or, without a board directory, a stock ESP32 build's sig-sha256-ecdsa).", valueName: "id"))
+        var board: String?
+
+        @OptionGroup var boardFiles: BoardFiles
 
         @Flag(name: .customLong("baud-timing"), help: "Charge every byte its time on the wire at the current baud rate (115200 until the host changes it), as a real UART would.")
         var baudTiming = false
@@ -119,7 +85,15 @@ struct SimCommand: ParsableCommand {
             } catch {
                 throw OtarigError("\(error)")
             }
-            let lines = try control.map { try ControlChannel(path: $0) }
+            simulator.signatureKey = try firmware().signatureKey
+            var lines: ControlChannel?
+            if let control {
+                do {
+                    lines = try ControlChannel(path: control)
+                } catch {
+                    throw OtarigError(error.description)
+                }
+            }
             if let faults {
                 guard (0...1).contains(faults) else { throw OtarigError("--faults \(faults) is not a fraction: give a rate from 0 to 1, e.g. 0.02") }
                 guard faultDelay >= 0, faultDelay <= 60 else { throw OtarigError("--fault-delay \(faultDelay) is out of range: 0 to 60 seconds") }
@@ -148,6 +122,21 @@ struct SimCommand: ParsableCommand {
             Console.error("otarig sim: ESP32 (ESP32-D0WD-V3, 4 MiB flash\(flash.map { " in '\($0)'" } ?? "")) on \(simulator.pty.slavePath); stop with Ctrl-C")
             simulator.run(shouldStop: { stopRequested.load(ordering: .relaxed) }, control: lines.map { channel in { channel.read() } })
             Console.error("otarig sim: stopped")
+        }
+
+        /// The simulated board's firmware build, from its board file.
+        func firmware() throws -> Board.Firmware {
+            if board == nil, !boardFiles.exists {
+                return Board.Firmware.stock(for: .esp32)
+            }
+            let id = board ?? "sim-esp32"
+            guard let file = try boardFiles.load().first(where: { $0.id == id }) else {
+                throw OtarigError("no board file has id '\(id)'; 'ls Boards/' shows the ids")
+            }
+            guard file.chip == .esp32 else {
+                throw OtarigError("board '\(id)' carries a \(file.chip.rawValue); 'otarig sim esp32' simulates an ESP32")
+            }
+            return file.firmware
         }
     }
 }

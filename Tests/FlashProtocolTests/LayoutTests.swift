@@ -57,11 +57,11 @@ struct LayoutTests {
     func bootWithoutApp() {
         var flash = NORFlash()
         flash.program(offset: PartitionTable.offset, PartitionTable.twoOTAWithStaging.encoded)
-        let result = ESP32Firmware.boot(&flash)
+        let result = ESP32Firmware.boot(&flash, signatureKey: "sig-sha256-ecdsa")
         #expect(result.console.contains { $0.contains("No bootable app partitions") })
         #expect(result.runningSlot == nil)
         var blank = NORFlash()
-        #expect(ESP32Firmware.boot(&blank).console.contains { $0.contains("failed to verify partition table") })
+        #expect(ESP32Firmware.boot(&blank, signatureKey: "sig-sha256-ecdsa").console.contains { $0.contains("failed to verify partition table") })
     }
 }
 
