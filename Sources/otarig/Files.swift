@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 
 /// The CLI's file access: clear one-line errors, and writes that never leave a partial file behind.
@@ -42,75 +43,16 @@ enum Files {
         }
     }
 
-    /// Writes `data` to a temporary file beside `path` and renames it over `path`: readers and later runs see
-    /// the old file or the whole new one, never a part. `durable` syncs before the rename (for keys).
+    /// Writes `data` to a temporary file beside `path` and renames it over `path` (`AtomicFile`): readers and
+    /// later runs see the old file or the whole new one, never a part. `durable` syncs before and after the rename
+    /// (for keys).
     static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644, durable: Bool = false) throws {
-        var writer = try AtomicWriter(path: path, mode: mode)
         do {
-            try data.withUnsafeBytes { try writer.write($0) }
-            try writer.commit(durable: durable)
-        } catch {
-            writer.abandon()
-            throw error
-        }
-    }
-
-    /// A file written under a temporary name beside its destination and renamed into place by `commit`.
-    struct AtomicWriter {
-        let path: String
-        let temporary: String
-        private var fd: Int32
-
-        init(path: String, mode: mode_t = 0o644) throws {
-            let url = URL(fileURLWithPath: path)
-            let directory = url.deletingLastPathComponent()
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw OtarigError("cannot write '\(path)': the directory '\(directory.path)' does not exist")
-            }
-            self.path = path
-            temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-            guard fd >= 0 else { throw OtarigError("cannot write '\(path)': \(String(cString: strerror(errno)))") }
-        }
-
-        mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
-            guard let base = bytes.baseAddress else { return }
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, base + offset, bytes.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw OtarigError("cannot write '\(path)': \(String(cString: strerror(errno)))")
-                }
-                offset += n
-            }
-        }
-
-        mutating func write(_ bytes: [UInt8]) throws {
-            try bytes.withUnsafeBytes { try write($0) }
-        }
-
-        mutating func commit(durable: Bool = false) throws {
-            defer { fd = -1 }
-            if durable, fsync(fd) != 0 {
-                let reason = String(cString: strerror(errno))
-                abandon()
-                throw OtarigError("cannot write '\(path)': \(reason)")
-            }
-            close(fd)
-            guard rename(temporary, path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                unlink(temporary)
-                throw OtarigError("cannot write '\(path)': \(reason)")
-            }
-        }
-
-        /// Removes the temporary file; the destination is untouched.
-        mutating func abandon() {
-            if fd >= 0 { close(fd) }
-            fd = -1
-            unlink(temporary)
+            let file = try AtomicFile(path: path, mode: mode)
+            try data.withUnsafeBytes { try file.write($0) }
+            try file.commit(durable: durable)
+        } catch let error as AtomicFile.Failure {
+            throw OtarigError(error.description)
         }
     }
 

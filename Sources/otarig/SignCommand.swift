@@ -1,5 +1,6 @@
 import ArgumentParser
 import CodeSigning
+import DurableFiles
 import Foundation
 import SignerAPI
 import X509
@@ -149,7 +150,12 @@ struct SignCommand: ParsableCommand {
 
     /// Streams a JSONEmbedded object: head, the payload's base64 chunk by chunk, tail; renamed into place at the end.
     private func writeEmbedded(to path: String, size: Int, signature: [UInt8], algorithm: SignatureAlgorithm) throws {
-        var writer = try Files.AtomicWriter(path: path)
+        let writer: AtomicFile
+        do {
+            writer = try AtomicFile(path: path)
+        } catch {
+            throw OtarigError(error.description)
+        }
         do {
             try writer.write(SignedObjectDocument.embeddedHead(rawPayloadSize: size, signature: signature, signatureAlgorithm: algorithm.rawValue))
             var encoder = Base64Encoder()
@@ -165,9 +171,9 @@ struct SignCommand: ParsableCommand {
             encoder.finish(into: &text)
             try writer.write(text + SignedObjectDocument.embeddedTail)
             try writer.commit()
-        } catch {
-            writer.abandon()
-            throw error
+        } catch let error as AtomicFile.Failure {
+            // Dropping the writer removes its temporary file; the destination is untouched.
+            throw OtarigError(error.description)
         }
     }
 
