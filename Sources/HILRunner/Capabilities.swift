@@ -121,8 +121,12 @@ public struct StagedUpdate: Equatable, Sendable {
 public protocol Flasher: AnyObject {
     /// Events as the work goes (connected, progress, written, …), for progress bars and reports.
     var onEvent: ((FlashEvent) -> Void)? { get set }
-    /// Talks to the board's loader until it answers, and identifies the chip.
-    func connect() throws(FlashError)
+    /// Talks to the board's loader until it answers, identifies the chip and gets it ready for writes (an ESP32:
+    /// SYNC, the magic register, SPI attach); returns the chip's name.
+    func open() throws(FlashError) -> String
+    /// Moves the link to `rate` baud, the chip first and then the host (a loader that runs at one rate throws
+    /// `unsupported`).
+    func changeBaudRate(_ rate: Int) throws(FlashError)
     /// Writes an image and checks it on the device.
     func write(_ image: FlashImage, compress: Bool) throws(FlashError)
     /// Compares the device with an image without writing.

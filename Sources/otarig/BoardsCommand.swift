@@ -1,6 +1,7 @@
 import ArgumentParser
 import BoardModel
 import Foundation
+import HILRunner
 import SerialIO
 
 /// Board files and what is attached.
@@ -8,8 +9,16 @@ struct BoardFiles: ParsableArguments {
     @Option(name: .customLong("boards-dir"), help: ArgumentHelp("Where the board files are. Default: $OTARIG_BOARDS, then ./Boards.", valueName: "dir"))
     var directory: String?
 
+    var path: String { directory ?? ProcessInfo.processInfo.environment["OTARIG_BOARDS"] ?? "Boards" }
+
+    /// Whether the board directory is there.
+    var exists: Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
     func load() throws -> [Board] {
-        let directory = self.directory ?? ProcessInfo.processInfo.environment["OTARIG_BOARDS"] ?? "Boards"
+        let directory = path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw OtarigError("no board directory '\(directory)': pass --boards-dir (the repository's Boards/) or set OTARIG_BOARDS")
@@ -50,29 +59,14 @@ struct BoardsCommand: ParsableCommand {
         defaultSubcommand: List.self
     )
 
-    struct Attached: Encodable {
-        var port: USBSerialPort
-        var boards: [String]
-    }
-
-    static func attached(_ files: BoardFiles) throws -> [Attached] {
+    /// The USB serial ports attached now, each with the board files it matches.
+    static func attached(_ files: BoardFiles) throws -> [AttachedPort] {
         let boards = try files.load()
-        let ports: [USBSerialPort]
         do {
-            ports = try USBDiscovery.serialPorts()
+            return BoardResolver.attached(try USBDiscovery.serialPorts(), boards: boards)
         } catch {
             throw OtarigError("cannot list USB devices: \(error)")
         }
-        return ports.map { port in
-            Attached(port: port, boards: boards.filter {
-                $0.matches(vendorID: port.vendorID, productID: port.productID, interface: port.interfaceNumber, serial: port.serial, path: port.usbPath)
-            }.map(\.id))
-        }
-    }
-
-    static func hex4(_ value: UInt16) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 4 - digits.count) + digits
     }
 
     struct List: ParsableCommand {
@@ -96,7 +90,7 @@ struct BoardsCommand: ParsableCommand {
             Console.out("PORT          USB        SERIAL            IF  LOCATION   BOARD")
             for item in attached {
                 let port = item.port
-                let usb = "\(BoardsCommand.hex4(port.vendorID)):\(BoardsCommand.hex4(port.productID))"
+                let usb = "\(HILRunner.UdevRules.hex4(port.vendorID)):\(HILRunner.UdevRules.hex4(port.productID))"
                 let interface = port.interfaceNumber.map { String($0) } ?? "-"
                 let board = item.boards.isEmpty ? "(no board file matches)" : item.boards.joined(separator: ", ")
                 Console.out(port.devnode.padding(toLength: 13, withPad: " ", startingAt: 0) + " " + usb + "  "
@@ -128,9 +122,7 @@ struct BoardsCommand: ParsableCommand {
             }
             let port: USBSerialPort?
             do {
-                port = try USBDiscovery.waitForPort(timeout: timeout) {
-                    wanted.matches(vendorID: $0.vendorID, productID: $0.productID, interface: $0.interfaceNumber, serial: $0.serial, path: $0.usbPath)
-                }
+                port = try USBDiscovery.waitForPort(timeout: timeout) { wanted.matches($0) }
             } catch {
                 throw OtarigError("cannot watch USB devices: \(error)")
             }
@@ -150,27 +142,7 @@ struct BoardsCommand: ParsableCommand {
         @OptionGroup var files: BoardFiles
 
         func run() throws {
-            let attached = try BoardsCommand.attached(files).filter { !$0.boards.isEmpty }
-            Console.out("# otarig: stable names for the boards attached now (otarig boards udev-rules). Install into")
-            Console.out("# /etc/udev/rules.d/70-otarig.rules, then: udevadm control --reload && udevadm trigger")
-            if attached.isEmpty { Console.out("# (no attached port matches a board file)") }
-            for item in attached {
-                let port = item.port
-                var match = #"SUBSYSTEM=="tty", ENV{ID_VENDOR_ID}=="\#(BoardsCommand.hex4(port.vendorID))", ENV{ID_MODEL_ID}=="\#(BoardsCommand.hex4(port.productID))""#
-                if let interface = port.interfaceNumber { match += #", ENV{ID_USB_INTERFACE_NUM}=="\#(String(format: "%02x", interface))""# }
-                let suffix: String
-                if let serial = port.serial {
-                    match += #", ENV{ID_SERIAL_SHORT}=="\#(serial)""#
-                    suffix = serial.filter { $0.isLetter || $0.isNumber || $0 == "-" }
-                } else if let path = port.usbPath {
-                    match += #", ENV{ID_PATH}=="\#(path)""#
-                    suffix = (port.location ?? "path").replacingOccurrences(of: ".", with: "_")
-                } else {
-                    Console.out("# \(port.devnode): no USB serial and no ID_PATH; skipped")
-                    continue
-                }
-                Console.out(match + #", SYMLINK+="otarig/\#(item.boards[0])-\#(suffix)""#)
-            }
+            for line in HILRunner.UdevRules.render(try BoardsCommand.attached(files)) { Console.out(line) }
         }
     }
 }

@@ -2,7 +2,9 @@ import ArgumentParser
 import Crypto
 import FlashProtocol
 import Foundation
+import HILRunner
 import SerialIO
+import BoardModel
 
 /// The flasher's link over a serial port.
 final class SerialLink: LoaderLink {
@@ -45,11 +47,11 @@ struct FlashCommand: ParsableCommand {
 
     @OptionGroup var boardFiles: BoardFiles
 
-    @Option(help: ArgumentHelp("How to reset into download mode: unix-tight (default), classic, usb-jtag-serial, or none.", valueName: "sequence"))
-    var before: String = ResetSequence.unixTight.rawValue
+    @Option(help: ArgumentHelp("How to reset into download mode: unix-tight, classic, usb-jtag-serial, or none. Default: what the --board file's reset: says (auto-reset-circuit: unix-tight; usb-jtag-serial; manual: none), unix-tight with --port.", valueName: "sequence"))
+    var before: Before?
 
-    @Option(help: ArgumentHelp("Switch to this baud rate after connecting (the ROM starts at 115200).", valueName: "rate"))
-    var baud: Int = 460_800
+    @Option(help: ArgumentHelp("Switch to this baud rate after connecting (the ROM starts at 115200). Default: the --board file's flash.baud, 460800 with --port.", valueName: "rate"))
+    var baud: Int?
 
     @Flag(name: .customLong("no-compress"), help: "Send the images as they are, in 1 KiB blocks.")
     var noCompress = false
@@ -84,6 +86,26 @@ struct FlashCommand: ParsableCommand {
         case hardReset = "hard-reset"
     }
 
+    /// The reset sequences that enter download mode, or none.
+    enum Before: String, ExpressibleByArgument, CaseIterable {
+        case unixTight = "unix-tight"
+        case classic
+        case usbJTAGSerial = "usb-jtag-serial"
+        case noReset = "none"
+
+        var sequence: ResetSequence? {
+            switch self {
+            case .unixTight: .unixTight
+            case .classic: .classic
+            case .usbJTAGSerial: .usbJTAGSerial
+            case .noReset: nil
+            }
+        }
+    }
+
+    /// The rate used when neither --baud nor a board file says one.
+    static let defaultBaudRate = 460_800
+
     /// --read OFFSET:LENGTH, checked against the flash.
     func parseReadRange() throws -> (offset: Int, length: Int)? {
         guard let read else {
@@ -102,22 +124,26 @@ struct FlashCommand: ParsableCommand {
         return (offset, length)
     }
 
-    /// The port to open: --port, or the one attached board that --board names.
-    func resolvePort() throws -> (path: String, board: String?) {
+    /// The port to open: --port, or the one attached board that --board names, with its board file.
+    func resolvePort() throws -> (path: String, board: Board?) {
         switch (port, board) {
         case (let port?, nil): return (port, nil)
         case (nil, nil): throw OtarigError("name the board: --port DEVICE, or --board ID for an attached board (otarig boards lists them)")
         case (_?, _?): throw OtarigError("--port and --board both name the board; pass one")
         case (nil, let id?):
-            let attached = try BoardsCommand.attached(boardFiles).filter { $0.boards.contains(id) }
-            guard !attached.isEmpty else {
-                throw OtarigError("no attached board matches '\(id)'; 'otarig boards' lists what is attached and which board file each matches")
+            let ports: [USBSerialPort]
+            do {
+                ports = try USBDiscovery.serialPorts()
+            } catch {
+                throw OtarigError("cannot list USB devices: \(error)")
             }
-            guard attached.count == 1 else {
-                throw OtarigError("\(attached.count) attached boards match '\(id)' (\(attached.map(\.port.devnode).joined(separator: ", "))); pin one by its USB serial or path in a board file")
+            do {
+                // The node udev names for the matched USB identity now; the ttyUSBn number is only used this instant.
+                let resolved = try BoardResolver.port(for: id, boards: try boardFiles.load(), ports: ports)
+                return (resolved.port.devnode, resolved.board)
+            } catch let failure as BoardResolver.Failure {
+                throw OtarigError(failure.description)
             }
-            // The node udev names for the matched USB identity now; the ttyUSBn number is only used this instant.
-            return (attached[0].port.devnode, id)
         }
     }
 
@@ -164,16 +190,10 @@ struct FlashCommand: ParsableCommand {
         let images = try parseImages()
         let staged = try prepareOTA()
         let readRange = try parseReadRange()
-        let reset: ResetSequence?
-        if before == "none" {
-            reset = nil
-        } else {
-            guard let sequence = ResetSequence(rawValue: before), sequence != .hardReset else {
-                throw OtarigError("--before '\(before)' is not a reset sequence: use unix-tight, classic, usb-jtag-serial or none")
-            }
-            reset = sequence
-        }
-        let (path, boardID) = try resolvePort()
+        let (path, board) = try resolvePort()
+        let reset = before.map(\.sequence) ?? board.map { ResetSequence.download(for: $0.reset) } ?? .unixTight
+        let baud = self.baud ?? board?.flash.baud ?? Self.defaultBaudRate
+        guard baud >= 9600 else { throw OtarigError("--baud \(baud) is below 9600") }
         let port: SerialPort
         do {
             port = try SerialPort(path: path)
@@ -183,7 +203,7 @@ struct FlashCommand: ParsableCommand {
         let flasher = ESP32Flasher(link: SerialLink(port: port))
         do {
             if let reset { drive(reset, port, path: path) }
-            Console.error("connecting to \(path)\(boardID.map { " (\($0))" } ?? "")…")
+            Console.error("connecting to \(path)\(board.map { " (\($0.id))" } ?? ""): reset \(reset?.rawValue ?? "none"), \(baud) baud…")
             try flasher.connect()
             try flasher.detectChip()
             try flasher.attachFlash()

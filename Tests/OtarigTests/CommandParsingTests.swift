@@ -1,4 +1,5 @@
 import ArgumentParser
+import SignerAPI
 import Testing
 @testable import otarig
 
@@ -11,29 +12,51 @@ struct CommandParsingTests {
         #expect(command.format == .jsonEmbedded)
     }
 
-    @Test("sign refuses ambiguous or missing key sources and a job document without its certname", arguments: [
-        ["--platform", "P", "--in", "f"],
-        ["--platform", "P", "--in", "f", "--cert", "c.pem"],
-        ["--platform", "P", "--in", "f", "--key", "k.pem"],
-        ["--platform", "P", "--in", "f", "--cert", "c", "--key", "k", "--certificate-arn", "a"],
-        ["--platform", "P", "--in", "f", "--cert", "c", "--key", "k", "--job-doc", "j.json"],
-        ["--platform", "P", "--in", "f", "--cert", "c", "--key", "k", "--certname", "c.der"],
-        ["--platform", "P", "--in", "f", "--cert", "c", "--key", "k", "--format", "Zip"],
+    /// The message ArgumentParser would print for the error `parse` throws, or nil when it parses.
+    static func refusal<Command: ParsableCommand>(_ command: Command.Type, _ arguments: [String]) -> String? {
+        do {
+            _ = try command.parse(arguments)
+            return nil
+        } catch {
+            return command.message(for: error)
+        }
+    }
+
+    @Test("sign refuses ambiguous or missing key sources and a job document without its certname, naming the fix", arguments: [
+        (["--platform", "P", "--in", "f"], "say which key signs"),
+        (["--platform", "P", "--in", "f", "--cert", "c.pem"], "--cert needs --key"),
+        (["--platform", "P", "--in", "f", "--key", "k.pem"], "--key needs --cert"),
+        (["--platform", "P", "--in", "f", "--cert", "c", "--key", "k", "--certificate-arn", "a"], "--certificate-arn and --cert/--key both name a key"),
+        (["--platform", "P", "--in", "f", "--cert", "c", "--key", "k", "--job-doc", "j.json"], "--job-doc needs --certname"),
+        (["--platform", "P", "--in", "f", "--cert", "c", "--key", "k", "--certname", "c.der"], "add --job-doc FILE"),
+        (["--platform", "P", "--in", "f", "--cert", "c", "--key", "k", "--format", "Zip"], "'Zip' is invalid for '--format"),
     ])
-    func signRefuses(arguments: [String]) {
-        #expect(throws: (any Error).self) { try SignCommand.parse(arguments) }
+    func signRefuses(arguments: [String], reason: String) throws {
+        let message = try #require(Self.refusal(SignCommand.self, arguments), "parsed")
+        #expect(message.contains(reason), "\(message)")
     }
 
     @Test("cert create needs --ca-cert and --ca-key together")
     func certCreateCA() throws {
-        #expect(throws: (any Error).self) { try CertCommand.Create.parse(["--ca-cert", "ca.pem"]) }
+        let message = try #require(Self.refusal(CertCommand.Create.self, ["--ca-cert", "ca.pem"]), "parsed")
+        #expect(message.contains("--ca-cert and --ca-key go together"), "\(message)")
         let command = try CertCommand.Create.parse(["--ca-cert", "ca.pem", "--ca-key", "ca.key", "--key-type", "rsa-2048"])
         #expect(command.keyType == .rsa2048)
     }
 
     @Test("cert import checks the account id")
-    func certImportAccount() {
-        #expect(throws: (any Error).self) { try CertCommand.Import.parse(["--certificate", "c", "--private-key", "k", "--account", "12345"]) }
+    func certImportAccount() throws {
+        let message = try #require(Self.refusal(CertCommand.Import.self, ["--certificate", "c", "--private-key", "k", "--account", "12345"]), "parsed")
+        #expect(message.contains("--account must be 12 digits (got '12345')"), "\(message)")
+    }
+
+    @Test("flash takes the reset sequence and the after action by name, and refuses unknown ones")
+    func flashSequences() throws {
+        let command = try FlashCommand.parse(["--port", "/dev/null", "--before", "classic", "--after", "hard-reset", "a.bin@0x10000"])
+        #expect(command.before == .classic && command.after == .hardReset)
+        #expect(try FlashCommand.parse(["--port", "/dev/null", "--before", "none", "a.bin@0x10000"]).before == .noReset)
+        let message = try #require(Self.refusal(FlashCommand.self, ["--port", "/dev/null", "--before", "hard-reset", "a.bin@0x10000"]), "parsed")
+        #expect(message.contains("'hard-reset' is invalid for '--before"), "\(message)")
     }
 
     @Test("S3 payload locations need a bucket, a key and a version", arguments: [
@@ -55,7 +78,6 @@ struct CommandParsingTests {
     }
 }
 
-import SignerAPI
 enum SignerAPIForTests {
     static func platform(_ id: String) -> SigningPlatform? { PlatformCatalog.platform(id: id) }
 }

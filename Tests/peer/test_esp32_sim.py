@@ -2,6 +2,7 @@
 back and identified by esptool exactly as a board on /dev/ttyUSB0 would, in ROM mode (--no-stub) and through the
 flasher stub esptool uploads, compressed and not; and its flash must persist in the file it was given."""
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -359,6 +360,34 @@ def test_flash_by_board_id_and_hard_reset_into_the_application(otarig_bin, run, 
     assert "EN rose with IO0 high: boot the application" in log
 
 
+@pytest.mark.parametrize("reset,baud,sequence", [("manual", 230400, "none"), ("auto-reset-circuit", 921600, "unix-tight")])
+def test_flash_by_board_id_follows_the_board_files_reset_and_baud(otarig_bin, tmp_path, reset, baud, sequence):
+    """A new board is a YAML file: its reset: picks the sequence otarig flash drives on DTR/RTS (none for a board
+    reset by hand) and its flash.baud the rate the loader is switched to."""
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    (boards / "bench.yaml").write_text(f'id: bench\nname: Bench board\nchip: esp32\nusb: {{vid: "10c4", pid: "ea60"}}\n'
+                                       f'reset: {reset}\nflash: {{size: 4MB, baud: {baud}}}\n')
+    (tmp_path / "app.bin").write_bytes(os.urandom(20_000))
+    result, log = through_fake_usb_board(otarig_bin, tmp_path, otarig_bin, "flash", "--board", "bench", "--boards-dir", boards,
+                                         f"{tmp_path / 'app.bin'}@0x10000")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"(bench): reset {sequence}, {baud} baud" in output, output
+    assert f"CHANGE_BAUDRATE baud {baud}" in log, log
+    assert ("reset: EN low, the chip is held in reset" in log) == (sequence != "none"), log
+
+
+def test_flash_options_override_the_board_file(otarig_bin, tmp_path):
+    (tmp_path / "app.bin").write_bytes(os.urandom(20_000))
+    result, log = through_fake_usb_board(otarig_bin, tmp_path, otarig_bin, "flash", "--board", "esp32-devkitc", "--boards-dir", BOARDS,
+                                         "--before", "none", "--baud", "115200", f"{tmp_path / 'app.bin'}@0x10000")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "(esp32-devkitc): reset none, 115200 baud" in output, output
+    assert "CHANGE_BAUDRATE" not in log and "reset: EN low" not in log, log
+
+
 def test_boards_wait_returns_when_the_board_is_plugged_in(otarig_bin):
     import json
     script = Path(__file__).resolve().parent / "umockdev_hotplug.py"
@@ -369,3 +398,55 @@ def test_boards_wait_returns_when_the_board_is_plugged_in(otarig_bin):
     never = json.loads(subprocess.run(["/usr/bin/python3", str(script), str(otarig_bin), str(UMOCKDEV / "cp2102.umockdev"), str(BOARDS), "-1"],
                                       capture_output=True, text=True, timeout=60).stdout)
     assert never["returncode"] == 1 and "no 'esp32-devkitc' appeared within 8 s" in never["stderr"], never
+
+
+def test_simulated_esp32_reads_only_the_signature_key_its_board_file_names(otarig_bin, run, tmp_path):
+    """A real ESP32 build of FreeRTOS reads the signature from one job-document key, fixed at compile time
+    (sig-sha256-ecdsa). The simulated board takes that key from its board file (Boards/sim-esp32.yaml), so a job
+    document that carries the signature only under sig-sha256-rsa is refused by the board exactly as the C device
+    verifier refuses it when told the PAL reads sig-sha256-ecdsa: the same log lines, in the same order."""
+    run.otarig_run("cert", "create", "--platform", "AmazonFreeRTOS-Default", "--cert-out", "signer.pem", "--key-out", "signer.key")
+    for version in ("1.0.0", "1.0.1"):
+        (tmp_path / f"code-{version}.bin").write_bytes(os.urandom(40_000))
+        run.otarig_run("app-image", "--version", version, "--project", "hil", "--payload", f"code-{version}.bin", "--out", f"app-{version}.bin")
+    run.otarig_run("sign", "--platform", "AmazonFreeRTOS-Default", "--cert", "signer.pem", "--key", "signer.key", "--in", "app-1.0.1.bin",
+                   "--out", "signed.json", "--job-doc", "job.json", "--certname", "codesign.crt")
+    document = json.loads((tmp_path / "job.json").read_text())
+    entry = document["afr_ota"]["files"][0]
+    entry["sig-sha256-rsa"] = entry.pop("sig-sha256-ecdsa")
+    # One execution message for both, so the job id (which the agent logs) is the same on the board and the host.
+    execution = {"clientToken": "0:peer", "timestamp": 0,
+                 "execution": {"jobId": "AFR_OTA-peer-wrong-key", "status": "QUEUED", "jobDocument": document}}
+    (tmp_path / "rsa-only.json").write_text(json.dumps(execution))
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    (certs / "codesign.crt").write_bytes((tmp_path / "signer.pem").read_bytes())
+
+    host = subprocess.run([str(otarig_bin), "device-verify", "--json", "--image", tmp_path / "app-1.0.1.bin",
+                           "--job-doc", tmp_path / "rsa-only.json", "--cert-dir", certs, "--signature-key", "sig-sha256-ecdsa"],
+                          capture_output=True, text=True, timeout=60)
+    assert host.returncode == 1, host.stdout + host.stderr
+    host_report = json.loads(host.stdout)
+    assert not host_report["accepted"]
+    host_lines = [line["text"] for line in host_report["log"]]
+    assert host_lines, "the device verifier logged nothing"
+
+    console = tmp_path / "console.txt"
+    process = subprocess.Popen([str(otarig_bin), "sim", "esp32", "--board", "sim-esp32", "--boards-dir", BOARDS,
+                                "--flash", str(tmp_path / "flash.bin"), "--console", str(console)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    port = process.stdout.readline().strip()
+    try:
+        otarig_flash(otarig_bin, "--port", port, f"{tmp_path / 'app-1.0.0.bin'}@0x10000")
+        otarig_flash(otarig_bin, "--port", port, "--ota", tmp_path / "app-1.0.1.bin", "--job-doc", tmp_path / "rsa-only.json",
+                     "--cert", tmp_path / "signer.pem")
+        text = wait_for(console, "after the failed update")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+    assert "OTA verdict: rejected" in text and "still running 1.0.0 from ota_0" in text
+    board_lines = [line.split(" AWS_OTA: ", 1)[1] for line in text.splitlines() if " AWS_OTA: " in line]
+    agent_lines = [line for line in board_lines if not line.startswith(("OTA job staged", "publish ", "OTA verdict", "erased "))]
+    assert agent_lines == host_lines
+    verdict = f"OTA verdict: rejected, {host_report['palMain']} ({host_report['palStatus']})"
+    assert verdict in text
