@@ -56,10 +56,11 @@ let package = Package(
         // Layer 1: services and adapters.
         .target(name: "CSerialIO", path: "Sources/CSerialIO"),
         .systemLibrary(name: "CUdev", path: "Sources/CUdev", pkgConfig: "libudev"),
-        .target(name: "SerialIO", dependencies: ["CSerialIO", "CUdev"]),
+        .target(name: "DurableFiles"),
+        .target(name: "SerialIO", dependencies: ["CSerialIO", "CUdev", "BoardModel"]),
         .target(
             name: "BoardSim",
-            dependencies: ["FlashProtocol", "SerialIO", "DeviceFirmware", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["FlashProtocol", "SerialIO", "DurableFiles", "DeviceFirmware", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "HILRunner",
@@ -100,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "otarig",
             dependencies: [
-                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware", "OTAVerifier", "BoardSim", "FlashProtocol", "SerialIO", "BoardModel", "HILRunner",
+                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware", "OTAVerifier", "BoardSim", "FlashProtocol", "SerialIO", "BoardModel", "HILRunner", "DurableFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
