@@ -22,7 +22,7 @@ struct CoreJSONTests {
         CoreJSON.validate(Array(text.utf8))
     }
 
-    @Test func validateDocuments() {
+    @Test("JSON_Validate accepts RFC 8259 values and refuses trailing text, leading zeros, bare points and bad escapes") func validateDocuments() {
         #expect(CoreJSON.validate(Self.jobDocA) == .success)
         #expect(validate(#"{"a":[1,-2.5e+3,true,false,null,{}]}"#) == .success)
         #expect(validate(#"  "x"  "#) == .success)
@@ -41,7 +41,7 @@ struct CoreJSONTests {
         #expect(validate("") == .partial)
     }
 
-    @Test func depthLimit() {
+    @Test("Thirty-two nested collections validate and the thirty-third exceeds the maximum depth") func depthLimit() {
         let thirtyTwo = Array((String(repeating: "[", count: 32) + String(repeating: "]", count: 32)).utf8)
         #expect(CoreJSON.validate(thirtyTwo) == .success)
         var padded = thirtyTwo
@@ -54,14 +54,14 @@ struct CoreJSONTests {
         #expect(CoreJSON.validate(thirtyThree, maxDepth: 33) == .success)
     }
 
-    @Test func statusNumbering() {
+    @Test("Statuses carry coreJSON's JSONStatus_t numbers") func statusNumbering() {
         #expect(CoreJSON.Status.allCases.map(\.coreValue) == Array(0...6))
         #expect(CoreJSON.Status.partial.coreValue == 0)
         #expect(CoreJSON.Status.success.coreValue == 1)
         #expect(CoreJSON.Status.badParameter.coreValue == 6)
     }
 
-    @Test func searchJobDocumentModelKeys() throws {
+    @Test("A search finds every key of the agent's job-document model with its type and raw text") func searchJobDocumentModelKeys() throws {
         let doc = Self.jobDocA
         #expect(found(doc, "clientToken") == "string 0:testclient")
         #expect(found(doc, "timestamp") == "number 1602795143")
@@ -75,7 +75,7 @@ struct CoreJSONTests {
         #expect(CoreJSON.search(doc, query: "filesize").status == .notFound)
     }
 
-    @Test func searchQuirks() {
+    @Test("A search returns strings with their escapes, takes the first duplicate key and ignores garbage after its path") func searchQuirks() {
         // Strings come back raw: escapes are not undone.
         #expect(found(Array(#"{"sig":"Zm9v\/"}"#.utf8), "sig") == #"string Zm9v\/"#)
         // The first of duplicate keys wins.
@@ -89,7 +89,7 @@ struct CoreJSONTests {
         #expect(found(Array("[1,2,3]".utf8), "[2]") == "number 3")
     }
 
-    @Test func searchBadQueries() {
+    @Test("Malformed queries are refused as bad parameters") func searchBadQueries() {
         let doc = Array("{}".utf8)
         #expect(CoreJSON.search(doc, query: "").status == .badParameter)
         #expect(CoreJSON.search(doc, query: "a.").status == .badParameter)
@@ -99,7 +99,7 @@ struct CoreJSONTests {
         #expect(CoreJSON.search(doc, query: "a]").status == .badParameter)
     }
 
-    @Test func searchInsideAWindowReturnsRangesOfTheWholeBuffer() {
+    @Test("A search inside a window returns ranges of the whole buffer") func searchInsideAWindowReturnsRangesOfTheWholeBuffer() {
         // The job parser searches the files array's text in place: the window is the array without its brackets.
         let doc = Array(#"{"filesize":7,"files":[{"filesize":10,"fileid":0}],"tail":1}"#.utf8)
         let files = CoreJSON.search(doc, query: "files")
@@ -122,7 +122,7 @@ struct DeviceNumberTests {
         DeviceNumber.parseUInt32(Array(text.utf8), unsignedLongBits: bits)
     }
 
-    @Test func strtoulBaseZero() {
+    @Test("Numbers parse as strtoul with base 0: decimal, hex, octal and negated") func strtoulBaseZero() {
         #expect(parse("10240") == 10240)
         #expect(parse("1024") == 1024)  // a quoted "1024" arrives without its quotes
         #expect(parse("0x1000000") == 0x100_0000)
@@ -142,7 +142,7 @@ struct DeviceNumberTests {
         #expect(parse("7 ") == nil)
     }
 
-    @Test func edgesOfTheCRules() {
+    @Test("Empty values, leading whitespace, signs and stray characters follow the C library's rules") func edgesOfTheCRules() {
         // An empty value: strtoul consumes nothing, and nothing is the whole value.
         #expect(parse("") == 0)
         #expect(parse(" ") == nil)
@@ -153,7 +153,7 @@ struct DeviceNumberTests {
         #expect(parse("0xg") == nil)  // "0" then "xg" left over
     }
 
-    @Test func sixtyFourBitUnsignedLongTruncates() {
+    @Test("A 64-bit unsigned long is truncated to the 32 bits the agent stores") func sixtyFourBitUnsignedLongTruncates() {
         #expect(parse("4294967296", bits: 64) == 0)
         #expect(parse("4294967297", bits: 64) == 1)
         #expect(parse("18446744073709551615", bits: 64) == 0xFFFF_FFFF)

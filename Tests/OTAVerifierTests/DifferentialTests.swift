@@ -15,7 +15,7 @@ struct DifferentialTests {
         return (0..<documentCount).map { _ in generator.document(&rng) }
     }
 
-    @Test(arguments: ["sig-sha256-ecdsa", "sig-sha1-rsa"])
+    @Test("The job-document parse agrees with the C core on every generated document", arguments: ["sig-sha256-ecdsa", "sig-sha1-rsa"])
     func jobDocumentParse(signatureKey: String) throws {
         let documents = try Self.documents()
         var device = DeviceJobParser(signatureKey: signatureKey)
@@ -45,7 +45,7 @@ struct DifferentialTests {
         seen.expectBroadCoverage()
     }
 
-    @Test func coreJSONValidateAndSearch() throws {
+    @Test("coreJSON validation and search agree with the C core on every generated document") func coreJSONValidateAndSearch() throws {
         var rng = SplitMix64(seed: Self.seed ^ 0x15)
         var mismatches = MismatchReport()
         var searches = 0
@@ -89,7 +89,7 @@ struct DifferentialTests {
         ]))
     }
 
-    @Test func base64() throws {
+    @Test("FreeRTOS base64 decoding agrees with the C core on every signature value and mutation") func base64() throws {
         var rng = SplitMix64(seed: Self.seed ^ 0xB64)
         var inputs: [[UInt8]] = []
         for document in try Self.documents() {
@@ -127,7 +127,7 @@ struct DifferentialTests {
         #expect(statuses.count == 7)  // every status but nullPointerInput
     }
 
-    @Test func numbers() throws {
+    @Test("Number parsing agrees with the C core's strtoul on every generated value") func numbers() throws {
         var rng = SplitMix64(seed: Self.seed ^ 0x123)
         var inputs = DocumentGenerator.numbers.map { Array($0.utf8) }
         for document in try Self.documents() {

@@ -18,11 +18,11 @@ struct ExplanationTests {
 
     static func vectors() throws -> Vectors {
         let doc = try TwinProfileTests.json(TwinProfileTests.fixtures.appendingPathComponent("ota_pal_signature_vectors.json"))
-        let message = TwinProfileTests.bytes(hex: try #require((doc["message"] as? [String: Any])?["hex"] as? String))
+        let message = try TwinProfileTests.bytes(hex: try #require((doc["message"] as? [String: Any])?["hex"] as? String))
         let all = try #require(doc["vectors"] as? [[String: Any]])
         func signature(_ id: String, _ which: String) throws -> [UInt8] {
             let vector = try #require(all.first { $0["id"] as? String == id })
-            return TwinProfileTests.bytes(hex: try #require((vector[which] as? [String: Any])?["hex"] as? String))
+            return try TwinProfileTests.bytes(hex: try #require((vector[which] as? [String: Any])?["hex"] as? String))
         }
         return Vectors(message: message, ecdsa: try signature("lit-ecdsa_sha256", "valid_signature"),
                        ecdsaInvalid: try signature("lit-ecdsa_sha256", "invalid_signature"),

@@ -50,7 +50,7 @@ struct FreeRTOSBase64Tests {
         Vector(name: "URL_ALPHABET", encoded: "Zm-_", expected: .invalidSymbol, decoded: nil),
     ]
 
-    @Test(arguments: vectors)
+    @Test("Each base64 vector of the OTA library decodes or fails as the library does", arguments: vectors)
     func vector(_ vector: Vector) {
         let result = FreeRTOSBase64.decode(Array(vector.encoded.utf8), capacity: 384)
         switch result {
@@ -62,7 +62,7 @@ struct FreeRTOSBase64Tests {
         }
     }
 
-    @Test func bufferLimit() {
+    @Test("A decode that would overflow the 384-byte signature buffer fails with invalidBufferSize") func bufferLimit() {
         let a516 = [UInt8](repeating: UInt8(ascii: "A"), count: 516)
         // 516 'A's decode to 387 bytes: over kOTA_MaxSignatureSize (384).
         #expect(FreeRTOSBase64.decode(a516, capacity: 384) == .failure(.invalidBufferSize))
@@ -72,7 +72,7 @@ struct FreeRTOSBase64Tests {
         #expect(FreeRTOSBase64.decode(Array("QUI=".utf8), capacity: 1) == .failure(.invalidBufferSize))
     }
 
-    @Test func signatureFromAJobDocument() throws {
+    @Test("The library's unit-test signature decodes to a 70-byte DER ECDSA signature") func signatureFromAJobDocument() throws {
         // The signature of the library's unit-test job documents: a 70-byte DER ECDSA signature.
         let signature = "MEQCIF2QDvww1G/kpRGZ8FYvQrok1bSZvXjXefRk7sqNcyPTAiB4dvGt8fozIY5NC0vUDJ2MY42ZERYEcrbwA4n6q7vrBg=="
         let bytes = try FreeRTOSBase64.decode(Array(signature.utf8), capacity: 384).get()
@@ -80,7 +80,7 @@ struct FreeRTOSBase64Tests {
         #expect(bytes.prefix(2) == [0x30, 0x44])
     }
 
-    @Test func failedDecodeHasWrittenItsWholeQuanta() {
+    @Test("A failed decode has already written its whole quanta, and a tail only on success") func failedDecodeHasWrittenItsWholeQuanta() {
         // The agent decodes into its signature buffer as it goes: "QUJD" reached the buffer before '-' failed.
         let run = FreeRTOSBase64.decodeWritingAsItGoes(Array("QUJDRk9P-".utf8), capacity: 384)
         #expect(run.status == .invalidSymbol)
@@ -91,7 +91,7 @@ struct FreeRTOSBase64Tests {
         #expect(tail.written == Array("ABC".utf8))
     }
 
-    @Test func statusNumberingAndNames() {
+    @Test("Statuses carry the FreeRTOS base64 numbers and names") func statusNumberingAndNames() {
         #expect(FreeRTOSBase64.Status.allCases.map(\.rawValue) == Array(0...7))
         #expect(FreeRTOSBase64.Status.invalidSymbol.freeRTOSName == "Base64InvalidSymbol")
         #expect(FreeRTOSBase64.Status.invalidPaddingSymbol.freeRTOSName == "Base64InvalidPaddingSymbol")

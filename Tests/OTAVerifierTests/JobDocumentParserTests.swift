@@ -18,7 +18,7 @@ struct JobDocumentParserTests {
         parse(Self.head + files + Self.tail, after: previous)
     }
 
-    @Test(arguments: try LibraryVector.all())
+    @Test("Each job document of the OTA library parses to the outcome the library expects", arguments: try LibraryVector.all())
     func libraryVector(_ vector: LibraryVector) {
         let doc = parser.parse(vector.bytes)
         let protocols = JobDocumentParser.checkProtocols(doc)
@@ -39,11 +39,11 @@ struct JobDocumentParserTests {
         }
     }
 
-    @Test func libraryVectorCount() throws {
+    @Test("All 22 job documents of the OTA library's unit tests are read") func libraryVectorCount() throws {
         #expect(try LibraryVector.all().count == 22)
     }
 
-    @Test func fields() {
+    @Test("Every field of an afr_ota file entry is extracted with its text") func fields() {
         let doc = job(
             #""filepath":"/ota/app","filesize":"0x400","fileid":0,"certfile":"c.der","attr":3,"fileType":"017","#
                 + #""sig-sha256-ecdsa":"QUJD""#)
@@ -63,7 +63,7 @@ struct JobDocumentParserTests {
         #expect(bare.docError == .malformedDoc)
     }
 
-    @Test func quirks() {
+    @Test("A missing signature keeps the previous one and an empty one decodes to nothing, as the agent's static buffer does") func quirks() {
         // A missing signature keeps the previous document's signature (the agent's static buffer).
         let signed = job(#""filesize":10,"fileid":0,"sig-sha256-ecdsa":"Rk9P""#)
         #expect(signed.jobError == .none)
@@ -105,7 +105,7 @@ struct JobDocumentParserTests {
         #expect(notArray.docError == .malformedDoc)
     }
 
-    @Test func failedSignatureDecodeOverwritesThePreviousSignature() {
+    @Test("A failed signature decode overwrites the start of the previous signature") func failedSignatureDecodeOverwritesThePreviousSignature() {
         let signed = job(#""filesize":10,"fileid":0,"sig-sha256-ecdsa":"Rk9PQkFS""#)
         #expect(signed.signature == Array("FOOBAR".utf8))
         // "QUJD" reached the buffer before '-' failed; the size stays 6.
@@ -114,7 +114,7 @@ struct JobDocumentParserTests {
         #expect(failed.signature == Array("ABCBAR".utf8))
     }
 
-    @Test func fileSizeNearUInt32MaxWrapsTheBlockCount() {
+    @Test("A file size near UInt32.max wraps the block count and ends in FileSizeOverflow") func fileSizeNearUInt32MaxWrapsTheBlockCount() {
         // On a 32-bit unsigned long the rounded-up size wraps, so the bitmap check passes and the agent then
         // reports FileSizeOverflow (JOB_DOC_FILESIZE_OVERFLOW).
         let overflow = job(#""filesize":4294963220,"fileid":0"#)
@@ -130,7 +130,7 @@ struct JobDocumentParserTests {
             == .badModelInitParams)
     }
 
-    @Test func customJobFallback() {
+    @Test("A document without afr_ota is a custom job whose id is kept when it is 1 to 72 bytes") func customJobFallback() {
         // No afr_ota: a custom job, whose id is kept when it is 1 to 72 bytes.
         let custom = parse(#"{"execution":{"jobId":"custom-1","jobDocument":{"operation":"reboot"}}}"#)
         #expect(custom.docError == .malformedDoc)
@@ -145,7 +145,7 @@ struct JobDocumentParserTests {
         #expect(empty.docError == .emptyJobDoc && empty.otaError == .emptyJobDocument)
     }
 
-    @Test func selfTestVersionRules() {
+    @Test("Self test refuses the same version and a downgrade, and allows an upgrade") func selfTestVersionRules() {
         var doc = ParsedJobDocument()
         doc.inSelfTest = true
         doc.updatedBy = 0x0100_0000
@@ -167,7 +167,7 @@ struct JobDocumentParserTests {
                 == .downgradeNotAllowed)
     }
 
-    @Test func names() {
+    @Test("Parse errors and OTA errors carry FreeRTOS's names and numbers") func names() {
         #expect(JobParseError.none.freeRTOSName == "OtaJobParseErrNone")
         #expect(JobParseError.noActiveJobs.freeRTOSName == "OtaJobParseErrNoActiveJobs")
         #expect(OtaError.downgradeNotAllowed.freeRTOSName == "OtaErrDowngradeNotAllowed")
@@ -186,7 +186,7 @@ struct JobDocumentLogTests {
         parser.parse(Array(text.utf8)).log.map(\.description)
     }
 
-    @Test func acceptedJobDocument() throws {
+    @Test("An accepted job document logs each extracted parameter as the agent does") func acceptedJobDocument() throws {
         let jobDocA = try #require(try LibraryVector.all().first { $0.name == "JOB_DOC_A" })
         #expect(parser.parse(jobDocA.bytes).log.map(\.description) == [
             "[INFO] Extracted parameter: [key: value]=[execution.jobId: AFR_OTA-testjob20]",
@@ -200,7 +200,7 @@ struct JobDocumentLogTests {
         ])
     }
 
-    @Test func signaturePreviewRunsPastTheValue() {
+    @Test("The signature preview log line runs past the value, as the agent's strncpy does") func signaturePreviewRunsPastTheValue() {
         let head = JobDocumentParserTests.head + #""filesize":1,"fileid":0,"sig-sha256-ecdsa":"QUJD""#
         #expect(lines(head + JobDocumentParserTests.tail).last == #"[INFO] Extracted parameter [ sig-sha256-ecdsa: QUJD"}]}}}}... ]"#)
         // Up to a NUL in the document (after a top-level signature, so that the searches before it still work).
@@ -211,7 +211,7 @@ struct JobDocumentLogTests {
         #expect(withNul.log.map(\.description).contains(#"[INFO] Extracted parameter [ sig-sha256-ecdsa: QUJD"... ]"#))
     }
 
-    @Test func errorLines() {
+    @Test("Invalid JSON and bad base64 log the agent's error lines") func errorLines() {
         #expect(lines("This is not a JSON document.") == [
             "[ERROR] Invalid JSON document: JSON_Validate returned error: JSONStatus_t=2",
             "[WARN] Failed to parse JSON document as AFR_OTA job: DocParseErr_t=8",
@@ -231,7 +231,7 @@ struct JobDocumentLogTests {
             == "[WARN] Failed to parse JSON document as AFR_OTA job: DocParseErr_t=5")
     }
 
-    @Test func longLinesAreCutToTheLogBuffer() {
+    @Test("Log lines longer than the log buffer are cut to 511 bytes") func longLinesAreCutToTheLogBuffer() {
         let url = String(repeating: "u", count: 1499)
         let doc = parser.parse(Array((JobDocumentParserTests.head + #""update_data_url":""# + url + #"""#
                                       + JobDocumentParserTests.tail).utf8))

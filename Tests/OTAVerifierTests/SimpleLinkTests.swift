@@ -19,10 +19,10 @@ struct SimpleLinkTests {
 
     static func vector() throws -> Vector {
         let doc = try TwinProfileTests.json(vectors.appendingPathComponent("ota_pal_signature_vectors.json"))
-        let message = TwinProfileTests.bytes(hex: try #require((doc["message"] as? [String: Any])?["hex"] as? String))
+        let message = try TwinProfileTests.bytes(hex: try #require((doc["message"] as? [String: Any])?["hex"] as? String))
         let rsa = try #require((doc["vectors"] as? [[String: Any]])?.first { $0["id"] as? String == "lit-rsa_sha1" })
-        let valid = TwinProfileTests.bytes(hex: try #require((rsa["valid_signature"] as? [String: Any])?["hex"] as? String))
-        let invalid = TwinProfileTests.bytes(hex: try #require((rsa["invalid_signature"] as? [String: Any])?["hex"] as? String))
+        let valid = try TwinProfileTests.bytes(hex: try #require((rsa["valid_signature"] as? [String: Any])?["hex"] as? String))
+        let invalid = try TwinProfileTests.bytes(hex: try #require((rsa["invalid_signature"] as? [String: Any])?["hex"] as? String))
         let signerPEM = try TwinProfileTests.pem("rsa-sha1-signer.crt.pem")
         let signerDER = try #require(SignatureChecker.pemBlocks(signerPEM)?.first)
         return Vector(message: message, valid: valid, invalid: invalid, signerDER: signerDER, root: try TwinProfileTests.pem("rsa-sha1-root-ca-cert.pem"))

@@ -4,6 +4,80 @@ import Testing
 
 /// The public FreeRTOS vectors (../shared/vectors/freertos, copied with provenance into Tests/CodeSigningTests/Fixtures)
 /// through the whole twin, per profile, and the policy layer on signer facts.
+/// The PAL qualification vectors (`ota_pal_signature_vectors.json`): an 84-byte message with valid and invalid
+/// signatures per algorithm and the signer certificate each verifies against.
+struct PALVectorFile: Decodable {
+    struct Hex: Decodable { let hex: String }
+    struct Vector: Decodable, Sendable, CustomTestStringConvertible {
+        let id: String
+        let jobDocKey: String
+        let signerCertPemFile: String
+        let validSignature: Hex
+        let invalidSignature: Hex
+        var testDescription: String { id }
+
+        enum CodingKeys: String, CodingKey {
+            case id, jobDocKey = "job_doc_key", signerCertPemFile = "signer_cert_pem_file", validSignature = "valid_signature"
+            case invalidSignature = "invalid_signature"
+        }
+    }
+
+    let message: Hex
+    let vectors: [Vector]
+
+    static func load() throws -> PALVectorFile {
+        try JSONDecoder().decode(PALVectorFile.self, from: Data(contentsOf: TwinProfileTests.fixtures.appendingPathComponent("ota_pal_signature_vectors.json")))
+    }
+
+    /// Each vector in each profile it is run in, for `arguments:`.
+    static func cases() throws -> [(Vector, PALProfile)] {
+        try load().vectors.flatMap { vector in [PALProfile.esp32MbedTLS, .posixOpenSSL].map { (vector, $0) } }
+    }
+}
+
+/// otarig's own divergence vectors (`derived_divergence_vectors.json`): DER variants of the ECDSA vector and
+/// certificate variants, with what mbedTLS and OpenSSL each said of them.
+struct DivergenceFile: Decodable {
+    struct SignatureCase: Decodable, Sendable, CustomTestStringConvertible {
+        let id: String
+        let sigHex: String
+        let mbedtls: String
+        let openssl: String
+        var testDescription: String { id }
+        enum CodingKeys: String, CodingKey { case id, sigHex = "sig_hex", mbedtls, openssl }
+    }
+
+    struct CertificateCase: Decodable, Sendable, CustomTestStringConvertible {
+        let id: String
+        let certPem: String
+        let mbedtls: String
+        let openssl: String
+        var testDescription: String { id }
+        enum CodingKeys: String, CodingKey { case id, certPem = "cert_pem", mbedtls, openssl }
+    }
+
+    struct Signatures: Decodable { let cases: [SignatureCase] }
+    struct Certificates: Decodable {
+        let signatureDerHex: String
+        let cases: [CertificateCase]
+        enum CodingKeys: String, CodingKey { case signatureDerHex = "signature_der_hex", cases }
+    }
+
+    let messageHex: String
+    let signatures: Signatures
+    let certificates: Certificates
+
+    enum CodingKeys: String, CodingKey {
+        case messageHex = "message_hex", signatures = "A_signature_encoding_variants", certificates = "B_certificate_variants"
+    }
+
+    static func load() throws -> DivergenceFile {
+        try JSONDecoder().decode(DivergenceFile.self, from: Data(contentsOf: TwinProfileTests.divergences))
+    }
+}
+
+/// The public FreeRTOS vectors (copied with provenance into Tests/CodeSigningTests/Fixtures) through the whole twin,
+/// per profile, and the policy layer on signer facts.
 @Suite("Twin profiles on the public vectors")
 struct TwinProfileTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -15,15 +89,8 @@ struct TwinProfileTests {
         try #require(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
     }
 
-    static func bytes(hex: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            out.append(UInt8(hex[index..<next], radix: 16)!)
-            index = next
-        }
-        return out
+    static func bytes(hex: String) throws -> [UInt8] {
+        try #require(Hex.bytes(hex), "not hex: \(hex.prefix(20))…")
     }
 
     static func pem(_ name: String) throws -> [UInt8] {
@@ -44,30 +111,30 @@ struct TwinProfileTests {
         return DeviceTwin.run(inputs)
     }
 
-    @Test("PAL qualification vectors: valid PASS, invalid 0xe3, nonexistent certificate 0xe7, in both profiles",
-          arguments: [PALProfile.esp32MbedTLS, .posixOpenSSL])
-    func palVectors(profile: PALProfile) throws {
-        let doc = try Self.json(Self.fixtures.appendingPathComponent("ota_pal_signature_vectors.json"))
-        let message = Self.bytes(hex: try #require((doc["message"] as? [String: Any])?["hex"] as? String))
-        #expect(message.count == 84)
-        for vector in try #require(doc["vectors"] as? [[String: Any]]) {
-            let key = try #require(vector["job_doc_key"] as? String)
-            let file = try #require(vector["signer_cert_pem_file"] as? String)
-            let certificate = Array(try Data(contentsOf: Self.fixtures.appendingPathComponent(file)))
-            let valid = Self.bytes(hex: try #require((vector["valid_signature"] as? [String: Any])?["hex"] as? String))
-            let invalid = Self.bytes(hex: try #require((vector["invalid_signature"] as? [String: Any])?["hex"] as? String))
-            // The POSIX PAL hashes SHA-256 whatever the key says, so the SHA-1 vector does not apply to it.
-            let applies = !(profile == .posixOpenSSL && key.contains("sha1"))
+    @Test("The PAL qualification message is the published 84 bytes")
+    func palMessage() throws {
+        #expect(try Self.bytes(hex: PALVectorFile.load().message.hex).count == 84)
+    }
 
-            let good = Self.run(profile, key: key, signature: valid, certificate: certificate, image: message)
-            #expect(good.accepted == applies, "\(vector["id"] ?? "") \(profile)")
-            #expect(good.palStatus.rawValue == (applies ? 0 : 0xe300_0000))
-            let bad = Self.run(profile, key: key, signature: invalid, certificate: certificate, image: message)
-            #expect(bad.outcome == .rejectedSignature)
-            #expect(bad.palStatus.rawValue == 0xe300_0000)
-            let missing = Self.run(profile, key: key, signature: valid, certificate: nil, image: message)
-            #expect(missing.palStatus.rawValue == 0xe700_0000)
-        }
+    @Test("A PAL qualification vector: the valid signature passes, the invalid one gives 0xe3, a missing certificate 0xe7",
+          arguments: try PALVectorFile.cases())
+    func palVector(vector: PALVectorFile.Vector, profile: PALProfile) throws {
+        let message = try Self.bytes(hex: PALVectorFile.load().message.hex)
+        let key = vector.jobDocKey
+        let certificate = Array(try Data(contentsOf: Self.fixtures.appendingPathComponent(vector.signerCertPemFile)))
+        let valid = try Self.bytes(hex: vector.validSignature.hex)
+        let invalid = try Self.bytes(hex: vector.invalidSignature.hex)
+        // The POSIX PAL hashes SHA-256 whatever the key says, so the SHA-1 vector does not apply to it.
+        let applies = !(profile == .posixOpenSSL && key.contains("sha1"))
+
+        let good = Self.run(profile, key: key, signature: valid, certificate: certificate, image: message)
+        #expect(good.accepted == applies)
+        #expect(good.palStatus.rawValue == (applies ? 0 : 0xe300_0000))
+        let bad = Self.run(profile, key: key, signature: invalid, certificate: certificate, image: message)
+        #expect(bad.outcome == .rejectedSignature)
+        #expect(bad.palStatus.rawValue == 0xe300_0000)
+        let missing = Self.run(profile, key: key, signature: valid, certificate: nil, image: message)
+        #expect(missing.palStatus.rawValue == 0xe700_0000)
     }
 
     @Test("The laser payload: RSA-SHA256 passes with SHA-256 and fails as SHA-1")
@@ -82,30 +149,31 @@ struct TwinProfileTests {
         #expect(!Self.run(.esp32MbedTLS, key: "sig-sha1-rsa", signature: signature, certificate: certificate, image: payload).accepted)
     }
 
-    @Test("Divergences: mbedTLS takes non-minimal DER that OpenSSL refuses; mbedTLS refuses an unknown critical extension")
-    func divergences() throws {
-        let doc = try Self.json(Self.divergences)
-        let message = Self.bytes(hex: try #require(doc["message_hex"] as? String))
-        let a = try #require(doc["A_signature_encoding_variants"] as? [String: Any])
+    @Test("A DER variant of the ECDSA signature: mbedTLS takes non-minimal DER that OpenSSL refuses",
+          arguments: try DivergenceFile.load().signatures.cases)
+    func signatureDivergence(variant: DivergenceFile.SignatureCase) throws {
+        let message = try Self.bytes(hex: DivergenceFile.load().messageHex)
         let certificate = try Self.pem("ecdsa-sha256-signer.crt.pem")
-        for variant in try #require(a["cases"] as? [[String: Any]]) {
-            let signature = Self.bytes(hex: try #require(variant["sig_hex"] as? String))
-            let mbedtls = (variant["mbedtls"] as? String ?? "").hasPrefix("PASS")
-            let openssl = (variant["openssl"] as? String ?? "").hasPrefix("PASS")
-            #expect(Self.run(.esp32MbedTLS, key: "sig-sha256-ecdsa", signature: signature, certificate: certificate, image: message).accepted == mbedtls, "\(variant["id"] ?? "")")
-            #expect(Self.run(.posixOpenSSL, key: "sig-sha256-ecdsa", signature: signature, certificate: certificate, image: message).accepted == openssl, "\(variant["id"] ?? "")")
-        }
-        let b = try #require(doc["B_certificate_variants"] as? [String: Any])
-        let signature = Self.bytes(hex: try #require(b["signature_der_hex"] as? String))
-        for variant in try #require(b["cases"] as? [[String: Any]]) {
-            let pem = Array(try #require(variant["cert_pem"] as? String).utf8)
-            let mbedtls = (variant["mbedtls"] as? String ?? "").hasPrefix("PASS")
-            let openssl = (variant["openssl"] as? String ?? "").hasPrefix("PASS")
-            let esp32 = Self.run(.esp32MbedTLS, key: "sig-sha256-ecdsa", signature: signature, certificate: pem, image: message)
-            #expect(esp32.accepted == mbedtls, "\(variant["id"] ?? "")")
-            if !mbedtls { #expect(esp32.palStatus.rawValue == 0xe300_0000) }
-            #expect(Self.run(.posixOpenSSL, key: "sig-sha256-ecdsa", signature: signature, certificate: pem, image: message).accepted == openssl, "\(variant["id"] ?? "")")
-        }
+        let signature = try Self.bytes(hex: variant.sigHex)
+        #expect(Self.run(.esp32MbedTLS, key: "sig-sha256-ecdsa", signature: signature, certificate: certificate, image: message).accepted
+                == variant.mbedtls.hasPrefix("PASS"))
+        #expect(Self.run(.posixOpenSSL, key: "sig-sha256-ecdsa", signature: signature, certificate: certificate, image: message).accepted
+                == variant.openssl.hasPrefix("PASS"))
+    }
+
+    @Test("A certificate variant: mbedTLS refuses an unknown critical extension (0xe3) where OpenSSL parses it",
+          arguments: try DivergenceFile.load().certificates.cases)
+    func certificateDivergence(variant: DivergenceFile.CertificateCase) throws {
+        let file = try DivergenceFile.load()
+        let message = try Self.bytes(hex: file.messageHex)
+        let signature = try Self.bytes(hex: file.certificates.signatureDerHex)
+        let pem = Array(variant.certPem.utf8)
+        let mbedtls = variant.mbedtls.hasPrefix("PASS")
+        let esp32 = Self.run(.esp32MbedTLS, key: "sig-sha256-ecdsa", signature: signature, certificate: pem, image: message)
+        #expect(esp32.accepted == mbedtls)
+        if !mbedtls { #expect(esp32.palStatus.rawValue == 0xe300_0000) }
+        #expect(Self.run(.posixOpenSSL, key: "sig-sha256-ecdsa", signature: signature, certificate: pem, image: message).accepted
+                == variant.openssl.hasPrefix("PASS"))
     }
 
     @Test("mbedTLS's reading of ECDSA DER: long forms and leading zeros pass, trailing bytes and short buffers fail")
@@ -231,5 +299,34 @@ struct JobExecutionTests {
         // The device's parser reads the wrapped message as a job.
         let job = JobDocumentParser(limits: .freeRTOSDefaults, signatureKey: "sig-sha1-rsa").parse(wrapped)
         #expect(job.text(\.jobId) == "AFR_OTA-x" && job.fileSize == 1)
+    }
+
+    @Test("A document's shape is read with coreJSON: invalid, not an object, an execution, a bare afr_ota, or other")
+    func shapes() {
+        #expect(JobExecution.shape(of: Array(#"{"afr_ota": "#.utf8)) == .invalid(.partial))
+        #expect(JobExecution.shape(of: Array(#"{"afr_ota":{}} x"#.utf8)) == .invalid(.illegalDocument))
+        #expect(JobExecution.shape(of: Array(#" [1,2] "#.utf8)) == .notAnObject)
+        #expect(JobExecution.shape(of: Array(#"{"execution":null,"afr_ota":{}}"#.utf8)) == .executionMessage)
+        #expect(JobExecution.shape(of: Array(#" {"afr_ota":{}} "#.utf8)) == .bareJobDocument)
+        #expect(JobExecution.shape(of: Array(#"{"operation":"reboot"}"#.utf8)) == .otherObject)
+        // An escaped key is not the key, as coreJSON compares keys byte for byte.
+        #expect(JobExecution.shape(of: Array(#"{"afr\u005fota":{}}"#.utf8)) == .otherObject)
+    }
+}
+
+@Suite("coreJSON iteration")
+struct CoreJSONMembersTests {
+    @Test("The members of an object come with their keys and the elements of an array without, as ranges of the buffer")
+    func members() throws {
+        let document = Array(#"{"a": [1, "x", {"k": true}], "b" : null }"#.utf8)
+        let top = try #require(CoreJSON.members(document, of: document.indices))
+        #expect(top.map { String(decoding: document[$0.key ?? 0..<0], as: UTF8.self) } == ["a", "b"])
+        #expect(top.map(\.type) == [.array, .null])
+        let array = try #require(CoreJSON.members(document, of: top[0].value))
+        #expect(array.map { $0.key == nil } == [true, true, true])
+        #expect(array.map { String(decoding: document[$0.value], as: UTF8.self) } == ["1", "x", #"{"k": true}"#])
+        #expect(CoreJSON.members(document, of: array[0].value) == nil)
+        #expect(CoreJSON.members(Array("[]".utf8), of: 0..<2) == [])
+        #expect(CoreJSON.members(Array("[1,".utf8), of: 0..<3) == nil)
     }
 }
