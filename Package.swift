@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// otarig: a hardware-in-the-loop rig for signed firmware. Targets and their layering: ../shared/DESIGN.md.
+// otarig: a hardware-in-the-loop rig for signed firmware. Targets and their layering: ARCHITECTURE.md.
 import PackageDescription
 
 let package = Package(

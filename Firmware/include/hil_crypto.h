@@ -1,8 +1,9 @@
 /*
- * Signature verification as FreeRTOS's iot_crypto does it over mbedTLS (the path of the ESP32 and other
- * mbedTLS PALs; reference freertos-ota.md §3.3): the certificate is parsed with mbedtls_x509_crt_parse (PEM must
- * count its NUL; DER works too), the key type in the certificate decides ECDSA or RSA, and mbedtls_pk_verify
- * checks the signature over the digest. No chain, date, keyUsage or EKU check, as on the device.
+ * Signature verification as FreeRTOS's iot_crypto does it over mbedTLS (the path of the ESP32 and other mbedTLS PALs;
+ * aws/amazon-freertos @41244b00 libraries/freertos_plus/standard/crypto/src/iot_crypto.c): the certificate is parsed
+ * with mbedtls_x509_crt_parse (PEM must count its NUL; DER works too), the key type in the certificate decides ECDSA or
+ * RSA, and mbedtls_pk_verify checks the signature over the digest. No chain, date, keyUsage or EKU check, as on the
+ * device.
  */
 #ifndef HIL_CRYPTO_H
 #define HIL_CRYPTO_H

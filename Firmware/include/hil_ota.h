@@ -1,6 +1,8 @@
 /*
  * The device-side OTA verifier: what the FreeRTOS v3 OTA agent and an mbedTLS PAL do with one job document and the
- * file it names (reference freertos-ota.md §2-§4), behind a platform abstraction layer of function pointers.
+ * file it names (aws/ota-for-aws-iot-embedded-sdk @477ee9a5 source/ota.c, ota_mqtt.c, ota_base64.c and
+ * source/include/ota_platform_interface.h; the ESP32 PAL and iot_crypto of aws/amazon-freertos @41244b00), behind a
+ * platform abstraction layer of function pointers.
  *
  * One call, HIL_OtaProcessJob, runs a job document through the agent's steps: parse it, check the job, either run
  * the self-test version check (a job that carries statusDetails.self_test) or receive the file block by block

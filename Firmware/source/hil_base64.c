@@ -1,7 +1,7 @@
 /*
- * Base64 decoding with the FreeRTOS OTA agent's rules. Behaviour reproduced from the rules and test vectors in
- * shared/reference/freertos-ota.md §2.5 (aws/ota-for-aws-iot-embedded-sdk source/ota_base64.c and
- * test/unit-test/ota_base64_utest.c); this is our own implementation.
+ * Base64 decoding with the FreeRTOS OTA agent's rules. Behaviour reproduced from the rules and test vectors of
+ * aws/ota-for-aws-iot-embedded-sdk @477ee9a5 source/ota_base64.c and test/unit-test/ota_base64_utest.c; this is our
+ * own implementation.
  */
 #include "hil_base64.h"
 

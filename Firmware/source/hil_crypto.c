@@ -1,6 +1,6 @@
 /*
- * mbedTLS verification with iot_crypto's semantics (amazon-freertos libraries/freertos_plus/standard/crypto/src/
- * iot_crypto.c, reference freertos-ota.md §3.3), written for otarig against Debian's mbedTLS 2.28.
+ * mbedTLS verification with iot_crypto's semantics (aws/amazon-freertos @41244b00
+ * libraries/freertos_plus/standard/crypto/src/iot_crypto.c), written for otarig against Debian's mbedTLS 2.28.
  */
 #include "hil_crypto.h"
 

@@ -1,8 +1,9 @@
 /*
  * Job-document parsing with the FreeRTOS v3 OTA agent's rules. Our implementation of the behaviour of
- * aws/ota-for-aws-iot-embedded-sdk source/ota.c @477ee9a5 (reference freertos-ota.md §2): the 21-entry model searched
- * in order, file keys searched again inside the files array, values taken raw, the validation result kept only
- * until the first stored parameter, then the job checks of validateAndStartJob and the custom-job fallback.
+ * aws/ota-for-aws-iot-embedded-sdk source/ota.c @477ee9a5 (otaJobDocModelParamStructure, parseJSONbyModel,
+ * validateAndStartJob): the 21-entry model searched in order, file keys searched again inside the files array, values
+ * taken raw, the validation result kept only until the first stored parameter, then the job checks of
+ * validateAndStartJob and the custom-job fallback.
  */
 #include "hil_jobdoc.h"
 

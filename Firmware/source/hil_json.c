@@ -1,6 +1,6 @@
 /*
  * JSON validation and search for the device-side verifier. Our own implementation of the behaviour the FreeRTOS
- * OTA agent gets from coreJSON (FreeRTOS/coreJSON source/include/core_json.h, reference freertos-ota.md §2.3):
+ * OTA agent gets from coreJSON (FreeRTOS/coreJSON source/include/core_json.h @cffa492d, as ota.c @477ee9a5 uses it):
  * RFC 8259 values, raw (not unescaped) string results, first match for duplicate keys, and searches that only
  * need the path they walk to be well formed.
  */

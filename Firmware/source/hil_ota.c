@@ -1,8 +1,8 @@
 /*
  * The OTA verifier core: our implementation of the behaviour of the FreeRTOS v3 OTA agent
  * (aws/ota-for-aws-iot-embedded-sdk source/ota.c and ota_mqtt.c @477ee9a5) and of an mbedTLS PAL's close-file
- * (the ESP32 PAL and iot_crypto of aws/amazon-freertos), for one job document. See hil_ota.h and reference
- * freertos-ota.md §2-§4 for what is reproduced; the log and status texts are the agent's, character for character.
+ * (the ESP32 PAL and iot_crypto of aws/amazon-freertos @41244b00), for one job document. See hil_ota.h for what is
+ * reproduced; the log and status texts are the agent's, character for character.
  */
 #include "hil_ota.h"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Signed images and job documents for the verifier's C tests, made fresh on every run by the two signers the
-# device must accept: `otarig sign` and the openssl CLI with the FreeRTOS recipe (reference freertos-ota.md §7).
+# device must accept: `otarig sign` and the openssl CLI with the FreeRTOS recipe (FreeRTOS User Guide,
+# awsdocs/aws-freertos-docs @38314d0a doc_source/userguide/ota-code-sign-cert-esp.md).
 #   make_fixtures.sh OUT_DIR OTARIG
 # Writes OUT_DIR/{payload.bin,payload_aligned.bin,certs/*,jobs/*.json}; each job is the message a device receives
 # on $aws/things/<thing>/jobs/$next/get/accepted, wrapping the job document AWS IoT stores.

@@ -1,8 +1,8 @@
 /*
  * HIL_Base64Decode against the FreeRTOS OTA agent's base64 vectors. The upstream cases are the 22 strings of
- * aws/ota-for-aws-iot-embedded-sdk test/unit-test/ota_base64_utest.c (@477ee9a5); the derived ones come from
- * shared/vectors/freertos/ota_base64_vectors.json ("derived_edge_cases", results of a port that reproduces
- * every upstream vector). Copied here with that provenance.
+ * aws/ota-for-aws-iot-embedded-sdk test/unit-test/ota_base64_utest.c (@477ee9a5); the derived ones are not
+ * upstream test data: they are the results of a Python port of source/ota_base64.c (@477ee9a5) that reproduces
+ * every upstream vector, run on edge cases the unit test does not cover. Copied here with that provenance.
  */
 #include "hil_base64.h"
 #include "hil_test.h"

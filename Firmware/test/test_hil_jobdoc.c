@@ -1,6 +1,7 @@
 /*
  * HIL_ParseJobDocument against the FreeRTOS OTA library's unit-test job documents (test/vectors, with their
- * provenance), read with the verifier's own JSON search, plus the agent quirks the reference documents.
+ * provenance), read with the verifier's own JSON search, plus the agent quirks otarig read in
+ * aws/ota-for-aws-iot-embedded-sdk source/ota.c @477ee9a5.
  */
 #include "hil_jobdoc.h"
 #include "hil_json.h"

@@ -1,7 +1,7 @@
 /*
  * HIL_JsonValidate / HIL_JsonSearch / HIL_ParseUInt32. Job documents are from the FreeRTOS OTA library's unit
- * tests (aws/ota-for-aws-iot-embedded-sdk test/unit-test/ota_utest.c @477ee9a5, via
- * shared/vectors/freertos/ota_job_documents.json); the rest are written here.
+ * tests (aws/ota-for-aws-iot-embedded-sdk test/unit-test/ota_utest.c @477ee9a5, C string macros expanded, as in
+ * test/vectors/ota_job_documents.json); the rest are written here.
  */
 #include "hil_json.h"
 #include "hil_number.h"

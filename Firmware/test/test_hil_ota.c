@@ -2,7 +2,7 @@
  * HIL_OtaProcessJob end to end through the POSIX port: images and job documents signed by `otarig sign` and by
  * openssl (made by test/make_fixtures.sh into the directory given as argv[1]), the FreeRTOS OTA PAL qualification
  * vectors, and the agent's error paths. Log transcripts and job-status messages are compared character for
- * character with the texts of reference freertos-ota.md §4.3-4.4 (ota.c / ota_mqtt.c @477ee9a5), written out here
+ * character with the texts of aws/ota-for-aws-iot-embedded-sdk source/ota.c / ota_mqtt.c @477ee9a5, written out here
  * literally rather than derived from the core's format strings.
  */
 #include "hil_ota.h"

@@ -1,5 +1,6 @@
-/// A serial port on a USB device, as udev describes it (udev's ID_* properties, as `udevadm info` shows them): the tty node, the USB
-/// device's vendor, product and serial, the interface the port belongs to, and the stable names udev gives it.
+/// A serial port on a USB device, as udev describes it (the sysfs chain libudev walks, and systemd's
+/// `rules.d/60-serial.rules` for the /dev/serial/by-id and by-path names): the tty node, the USB device's vendor,
+/// product and serial, the interface the port belongs to, and the stable names udev gives it.
 public struct USBSerialPort: Equatable, Sendable, Codable {
     public var devnode: String
     public var vendorID: UInt16

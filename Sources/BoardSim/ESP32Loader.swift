@@ -1,9 +1,11 @@
 import Crypto
 import FlashProtocol
 
-/// The ESP32's serial download mode as the real esptool needs it (reference flashing-and-hil.md §1): the ROM loader,
-/// and the flasher stub esptool uploads into RAM. A pure state machine: request frames in, what the chip sends back
-/// out. The pty, the reset lines and the boot are the `SimulatedESP32`'s; this holds the registers and the flash.
+/// The ESP32's serial download mode as the real esptool needs it (esptool's serial-protocol documentation,
+/// docs.espressif.com, esptool ‘Serial Protocol’; espressif/esptool `esptool/loader.py`; and what esptool 5.6 was
+/// measured here to send): the ROM loader, and the flasher stub esptool uploads into RAM. A pure state machine: request
+/// frames in, what the chip sends back out. The pty, the reset lines and the boot are the `SimulatedESP32`'s; this
+/// holds the registers and the flash.
 public struct ESP32Loader: Sendable {
     public enum Mode: String, Sendable {
         case rom

@@ -7,8 +7,9 @@ import X509
 /// Makes code-signing certificates and lab CAs.
 ///
 /// Leaves carry X.509 v3 `keyUsage = digitalSignature` and `extendedKeyUsage = codeSigning` (1.3.6.1.5.5.7.3.3),
-/// non-critical as in the FreeRTOS `cert_config.txt` recipe (reference `freertos-ota.md` §7), plus subject and
-/// authority key identifiers. The clock is passed in.
+/// non-critical as in the FreeRTOS `cert_config.txt` recipe (FreeRTOS User Guide, awsdocs/aws-freertos-docs @38314d0a
+/// `doc_source/userguide/ota-code-sign-cert-esp.md`, `ota-code-sign-cert-ti.md`), plus subject and authority key
+/// identifiers. The clock is passed in.
 public enum CertificateFactory {
     /// How the issuer's key signs the certificate. SHA-1 is fenced by name: the CC3220 recipe needs it.
     public enum SignatureHash: String, Sendable, CaseIterable {

@@ -3,7 +3,8 @@ import Foundation
 
 /// The Notary Project JWS envelope that AWS Signer's SignPayload returns for Notation-OCI-SHA384-ECDSA
 /// (`application/jose+json`, JWS JSON serialization, ES384). Layout from the Notary Project signature
-/// specification (signature-envelope-jws.md) and the aws-signer-notation-plugin's use of it (reference §6.6).
+/// specification (signature-envelope-jws.md) and the aws-signer-notation-plugin's use of it
+/// (aws/aws-signer-notation-plugin `internal/signer/signer.go`).
 public enum NotationEnvelope {
     public static let payloadMediaType = "application/vnd.cncf.notary.payload.v1+json"
     public static let envelopeMediaType = "application/jose+json"

@@ -1,7 +1,7 @@
 /// The OTA job document AWS IoT derives from a signing job (`CreateOTAUpdate`), the `afr_ota` object that a
 /// FreeRTOS device receives as `execution.jobDocument`.
 ///
-/// Derivation (aws-samples/aws-iot-create-ota-update-deconstructed `create_ota_update.py`, reference §5.5):
+/// Derivation (aws-samples/aws-iot-create-ota-update-deconstructed `create_ota_update.py` and its `README.md`):
 /// `filesize` = `rawPayloadSize`, `certfile` = the profile's `signingParameters.certname`, and the key
 /// `sig-<hash>-<alg>` holds the signed object's `signature` string verbatim. Key order and the `null` members
 /// follow the sample's output.

@@ -40,7 +40,7 @@ public enum SignatureAlgorithm: String, Sendable, CaseIterable, Codable {
 
     /// The job-document key that carries this signature: `sig-<hash>-<alg>` lower-cased, as AWS IoT derives it
     /// from `signatureAlgorithm` (`SHA256withECDSA` → `sig-sha256-ecdsa`, `SHA1withRSA` → `sig-sha1-rsa`).
-    /// Source: aws-samples/aws-iot-create-ota-update-deconstructed `create_ota_update.py` (reference §5.5).
+    /// Source: aws-samples/aws-iot-create-ota-update-deconstructed `create_ota_update.py`.
     public var jobDocumentSignatureKey: String {
         "sig-" + rawValue.replacingOccurrences(of: "with", with: "-").lowercased()
     }

@@ -1,8 +1,9 @@
 import Foundation
 import SignerAPI
 
-/// The signed object a signing job writes to the destination bucket, byte for byte as AWS Signer writes it
-/// (`shared/reference/aws-signer.md` §5.2–5.3):
+/// The signed object a signing job writes to the destination bucket, byte for byte as AWS Signer writes it (real
+/// objects quoted in repost.aws answers and in aws-samples/aws-iot-create-ota-update-deconstructed `README.md`, ‘Signed
+/// Object’; the JSONDetached form from a real object shown in a 2025 Ai-Thinker BW20 / AWS IoT Core blog post):
 ///
 /// - JSONEmbedded: `{"rawPayloadSize":N,"signature":"<b64>","signatureAlgorithm":"SHA256withECDSA","payload":"<b64>"}`
 /// - JSONDetached: the same with `"payloadLocation":{"s3":{"bucketName":…,"key":…,"version":…}}` instead of `payload`.

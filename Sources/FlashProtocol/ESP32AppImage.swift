@@ -1,10 +1,11 @@
 import Crypto
 
-/// An ESP32 application image (reference flashing-and-hil.md §2.1): magic E9, segment count, flash mode and
-/// size/frequency, entry point, the 16-byte extended header (chip id, hash_appended), segments `<II` (load address,
-/// length) + data, zero padding to 16n − 1, a checksum byte (0xEF XOR all segment data), then the SHA-256 of
-/// everything before it when hash_appended. App images carry `esp_app_desc_t` (magic ABCD5432, secure_version,
-/// version[32], project_name[32], …) at the start of their first segment.
+/// An ESP32 application image (esptool's ‘Firmware Image Format’ documentation, docs.espressif.com; espressif/esptool
+/// `esptool/bin_image.py`): magic E9, segment count, flash mode and size/frequency, entry point, the 16-byte extended
+/// header (chip id, hash_appended), segments `<II` (load address, length) + data, zero padding to 16n − 1, a checksum
+/// byte (0xEF XOR all segment data), then the SHA-256 of everything before it when hash_appended. App images carry
+/// `esp_app_desc_t` (magic ABCD5432, secure_version, version[32], project_name[32], …) at the start of their first
+/// segment.
 public struct ESP32AppImage: Equatable, Sendable {
     public struct Segment: Equatable, Sendable {
         public var loadAddress: UInt32

@@ -1,9 +1,10 @@
 import CZlib
 import Crypto
 
-/// The ESP-IDF partition table (reference flashing-and-hil.md §2.2): at 0x8000, 32-byte entries
-/// `<2sBBLL16sL` (magic AA 50, type, subtype, offset, size, label, flags), then an MD5 entry (EB EB, 14 × FF,
-/// MD5 of the entries before it), the rest of the 0xC00 bytes 0xFF.
+/// The ESP-IDF partition table (ESP-IDF partition-tables documentation; espressif/esp-idf
+/// `components/partition_table/gen_esp32part.py`, `components/bootloader_support/include/esp_flash_partitions.h`): at
+/// 0x8000, 32-byte entries `<2sBBLL16sL` (magic AA 50, type, subtype, offset, size, label, flags), then an MD5 entry
+/// (EB EB, 14 × FF, MD5 of the entries before it), the rest of the 0xC00 bytes 0xFF.
 public struct PartitionTable: Equatable, Sendable {
     public static let offset = 0x8000
     public static let length = 0xC00

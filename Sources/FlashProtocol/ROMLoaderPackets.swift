@@ -1,6 +1,7 @@
-/// The ESP32 ROM loader's packets (reference flashing-and-hil.md §1.1–1.4): requests `<BBHI` direction 0, opcode,
-/// data length, checksum, then data; responses `<BBHI` direction 1, the opcode echoed, data length, a value word,
-/// then data ending in status bytes (4 from the ROM, 2 from the flasher stub).
+/// The ESP32 ROM loader's packets (esptool's serial-protocol documentation, docs.espressif.com, esptool ‘Serial
+/// Protocol’; espressif/esptool `esptool/loader.py` ESP_CMDS and timeouts): requests `<BBHI` direction 0, opcode, data
+/// length, checksum, then data; responses `<BBHI` direction 1, the opcode echoed, data length, a value word, then data
+/// ending in status bytes (4 from the ROM, 2 from the flasher stub).
 public enum ROMOpcode: UInt8, Sendable, CaseIterable {
     case flashBegin = 0x02
     case flashData = 0x03

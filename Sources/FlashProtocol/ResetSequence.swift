@@ -1,5 +1,6 @@
-/// The DTR/RTS sequences that put an ESP32 into download mode or restart it (reference flashing-and-hil.md §1.5, as
-/// esptool and esp-pylib drive them). `true` = asserted, i.e. the line pulled low. On the common two-transistor
+/// The DTR/RTS sequences that put an ESP32 into download mode or restart it, as esptool and esp-pylib drive them
+/// (esp-pylib `esp_pylib/serial_reset.py`, espressif/esptool `esptool/reset.py` and `loader.py`
+/// `_construct_reset_strategy_sequence`). `true` = asserted, i.e. the line pulled low. On the common two-transistor
 /// circuit EN is low while RTS is asserted and DTR is not, and IO0 is low while DTR is asserted and RTS is not.
 public enum ResetSequence: String, CaseIterable, Sendable {
     /// Linux default: both lines set at once (TIOCMSET), EN low, then EN high with IO0 low, then release.

@@ -1,5 +1,6 @@
-/// SLIP framing as the ESP32 ROM loader and esptool use it (reference flashing-and-hil.md §1.1): a frame is
-/// `C0` + payload + `C0`, with `C0` sent as `DB DC` and `DB` as `DB DD` inside.
+/// SLIP framing as the ESP32 ROM loader and esptool use it (esptool's serial-protocol documentation, docs.espressif.com,
+/// esptool ‘Serial Protocol’; espressif/esptool `esptool/loader.py`): a frame is `C0` + payload + `C0`, with `C0` sent
+/// as `DB DC` and `DB` as `DB DD` inside.
 public enum SLIP {
     public static let end: UInt8 = 0xC0
     public static let escape: UInt8 = 0xDB

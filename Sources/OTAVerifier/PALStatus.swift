@@ -1,5 +1,6 @@
-/// FreeRTOS OTA status values and names the twin reports (reference freertos-ota.md §4.1-4.2, `ota_platform_interface.h`,
-/// `ota.h`), and the outcomes the C device core reports, so the two can be compared value for value.
+/// FreeRTOS OTA status values and names the twin reports (aws/ota-for-aws-iot-embedded-sdk @477ee9a5
+/// `source/include/ota_platform_interface.h`, `ota.h`, `ota_private.h`), and the outcomes the C device core reports, so
+/// the two can be compared value for value.
 
 /// `OtaPalStatus_t`: `main << 24 | sub`.
 public struct PALStatus: Equatable, Hashable, Sendable, CustomStringConvertible {

@@ -2,9 +2,10 @@ import Foundation
 import SwiftASN1
 import X509
 
-/// The host-only policy layer: what a lab may require that no FreeRTOS device checks (reference freertos-ota.md §6):
-/// revoked signatures and profile versions, signature expiry, certificate dates and the codeSigning EKU. It never
-/// changes the device verdict; it is reported beside it.
+/// The host-only policy layer: what a lab may require that no FreeRTOS device checks (the PAL sources check none of it;
+/// for certificate expiry a maintainer confirms so in aws/amazon-freertos#2924): revoked signatures and profile
+/// versions, signature expiry, certificate dates and the codeSigning EKU. It never changes the device verdict; it is
+/// reported beside it.
 
 /// Signer facts for the policy layer, captured from a signing service (`otarig serve` or AWS) so checks run offline.
 /// The file format "otarig-signer-facts/1" (JSON):

@@ -4,7 +4,11 @@ import SwiftASN1
 import X509
 import _CryptoExtras
 
-/// The PAL families the twin reproduces (reference freertos-ota.md §3).
+/// The PAL families the twin reproduces: the ESP32 PAL over iot_crypto (aws/amazon-freertos @41244b00
+/// `vendors/espressif/boards/ports/ota_pal_for_aws/ota_pal.c`,
+/// `libraries/freertos_plus/standard/crypto/src/iot_crypto.c`), the POSIX PAL (aws/aws-iot-device-sdk-embedded-C
+/// @ee8a3f83 `platform/posix/ota_pal/source/ota_pal_posix.c`) and the TI CC3220SF PAL (aws/amazon-freertos @41244b00
+/// `vendors/ti/boards/cc3220_launchpad/ports/ota_pal_for_aws/ota_pal.c`).
 public enum PALProfile: String, CaseIterable, Sendable {
     /// ESP32 and the other iot_crypto ports: mbedTLS 2.28, PKCS#11 label then the compiled-in certificate.
     case esp32MbedTLS = "esp32-mbedtls"

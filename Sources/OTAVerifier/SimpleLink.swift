@@ -4,11 +4,12 @@ import SwiftASN1
 import X509
 import _CryptoExtras
 
-/// The TI CC3220SF PAL's close (reference freertos-ota.md §3.2): `sl_FsClose(handle, certfile, signature)` hands the
-/// file to the SimpleLink network processor, which checks an RSA PKCS#1 v1.5 SHA-1 signature over the whole file
-/// with the certificate stored under `certfile`, and that certificate's chain up to a root in TI's signed Trusted
-/// Root-Certificate Catalog. The PAL maps the network processor's error codes to SignatureCheckFailed with the code's
-/// low 24 bits as the sub-code; it never returns BadSignerCert.
+/// The TI CC3220SF PAL's close (aws/amazon-freertos @41244b00
+/// `vendors/ti/boards/cc3220_launchpad/ports/ota_pal_for_aws/ota_pal.c`; TI's SimpleLink CC32xx SDK `fs.h`):
+/// `sl_FsClose(handle, certfile, signature)` hands the file to the SimpleLink network processor, which checks an RSA
+/// PKCS#1 v1.5 SHA-1 signature over the whole file with the certificate stored under `certfile`, and that certificate's
+/// chain up to a root in TI's signed Trusted Root-Certificate Catalog. The PAL maps the network processor's error codes
+/// to SignatureCheckFailed with the code's low 24 bits as the sub-code; it never returns BadSignerCert.
 ///
 /// Which code the network processor returns for which fault is TI's; the code names are TI's (`errors.h`), and the
 /// mapping from fault to code below is otarig's reading of those names, since TI does not document it further:

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import OTAVerifier
 
-/// The public FreeRTOS vectors (../shared/vectors/freertos, copied with provenance into Tests/CodeSigningTests/Fixtures)
+/// The public FreeRTOS vectors (Tests/CodeSigningTests/Fixtures/freertos, whose PROVENANCE.md names the upstream commits)
 /// through the whole twin, per profile, and the policy layer on signer facts.
 /// The PAL qualification vectors (`ota_pal_signature_vectors.json`): an 84-byte message with valid and invalid
 /// signatures per algorithm and the signer certificate each verifies against.

@@ -23,7 +23,8 @@ OPENSSL_KEYGEN = {
     "rsa-4096": ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:4096"],
 }
 
-# The FreeRTOS recipe's cert_config.txt (reference freertos-ota.md §7).
+# The FreeRTOS recipe's cert_config.txt (FreeRTOS User Guide, awsdocs/aws-freertos-docs @38314d0a
+# doc_source/userguide/ota-code-sign-cert-esp.md).
 CERT_CONFIG = """[ req ]
 prompt             = no
 distinguished_name = my_dn

@@ -88,7 +88,7 @@ def test_accepts_images_from_otarig_and_openssl(run, tmp_path, firmware, signer,
 
 
 def test_console_is_the_agents_text(run, tmp_path, firmware):
-    """The console of an openssl-signed ECDSA image, line for line (reference freertos-ota.md §4.3-4.4)."""
+    """The console of an openssl-signed ECDSA image, line for line (aws/ota-for-aws-iot-embedded-sdk ota.c / ota_mqtt.c @477ee9a5)."""
     job = sign_with_openssl(run, tmp_path, "ecdsa")
     signature = json.loads((tmp_path / job).read_text())["afr_ota"]["files"][0]["sig-sha256-ecdsa"]
     result = device_verify(run, "--image", "fw.bin", "--job-doc", job, "--cert-dir", "certs", "--running-version", "1.0.1")

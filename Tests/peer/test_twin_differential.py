@@ -286,12 +286,13 @@ def test_twin_agrees_with_mbedtls_and_openssl(otarig_bin, openssl_bin, tmp_path)
 
 # --- cc3220-simplelink: the twin against the openssl CLI -------------------------------------------------------
 #
-# The network processor's checks, each made here by openssl in the twin's order (reference freertos-ota.md §3.2):
-# the certificate file as DER (`openssl x509 -inform DER`), an RSA key, the catalog's revocation list (SHA-1
-# fingerprints from `openssl x509 -fingerprint`), the chain to a catalog root (`openssl verify -no_check_time`, error
-# 20 = no such root, 7 = a link's signature), the signature's length against the modulus, then RSA PKCS#1 v1.5 over
-# the file's SHA-1 (`openssl pkeyutl -verify -rawin -digest sha1`). The SimpleLink code that says which check failed
-# is compared, as the status word the PAL reports.
+# The network processor's checks (the CC3220SF PAL, aws/amazon-freertos @41244b00
+# vendors/ti/boards/cc3220_launchpad/ports/ota_pal_for_aws/ota_pal.c, and TI's SimpleLink `fs.h`), each made here by
+# openssl in the twin's order: the certificate file as DER (`openssl x509 -inform DER`), an RSA key, the catalog's
+# revocation list (SHA-1 fingerprints from `openssl x509 -fingerprint`), the chain to a catalog root (`openssl verify
+# -no_check_time`, error 20 = no such root, 7 = a link's signature), the signature's length against the modulus, then
+# RSA PKCS#1 v1.5 over the file's SHA-1 (`openssl pkeyutl -verify -rawin -digest sha1`). The SimpleLink code that says
+# which check failed is compared, as the status word the PAL reports.
 
 CC3220_CASES = int(os.environ.get("OTARIG_CC3220_CASES", "400"))
 SL = {"ok": "0x00000000", "name-length": "0xe3ffd7ce", "no-file": "0xe3ffd77c", "chain": "0xe3ffd7cc", "revoked": "0xe3ffd7df",
