@@ -86,12 +86,14 @@ struct CertificateTests {
         let caKey = try SigningKey.generate(.ecP256)
         let ca = try CertificateFactory.certificateAuthority(commonName: "lab CA", key: caKey, notBefore: Fixture.now, days: 10)
         let other = try SigningKey.generate(.ecP256)
-        #expect(throws: CodeSigningError.self) {
+        let mismatch = #expect(throws: CodeSigningError.self) {
             try CertificateFactory.codeSigningCertificate(commonName: "x", key: other, notBefore: Fixture.now, days: 1, issuer: (ca.certificate, other))
         }
-        #expect(throws: CodeSigningError.self) {
+        #expect(mismatch?.code == .keyMismatch)
+        let sha1 = #expect(throws: CodeSigningError.self) {
             try CertificateFactory.codeSigningCertificate(commonName: "x", key: other, notBefore: Fixture.now, days: 1, issuer: (ca.certificate, caKey), signatureHash: .insecureSHA1)
         }
+        #expect(sha1?.code == .algorithmNotAllowed, "\(String(describing: sha1))")
         let leaf = try Fixture.certificate(for: other)
         let notCA = #expect(throws: CodeSigningError.self) {
             try CertificateFactory.codeSigningCertificate(commonName: "x", key: caKey, notBefore: Fixture.now, days: 1, issuer: (leaf.certificate, other))

@@ -61,7 +61,8 @@ struct SignedObjectTests {
     @Test("refuses a job document for an unknown signature algorithm")
     func jobDocumentUnknownAlgorithm() {
         let object = SignedObjectDocument(rawPayloadSize: 1, signature: signature, signatureAlgorithm: "MD5withRSA", payload: .embedded(Data([1])))
-        #expect(throws: CodeSigningError.self) { try OTAJobDocument(signedObject: object, certname: "c", streamname: nil) }
+        let error = #expect(throws: CodeSigningError.self) { try OTAJobDocument(signedObject: object, certname: "c", streamname: nil) }
+        #expect(error?.code == .malformedSignedObject && error?.message.contains("MD5withRSA") == true)
     }
 
     @Test("escapes control characters, quotes and backslashes in JSON strings")

@@ -55,7 +55,8 @@ struct StreamingTests {
     func wrongDigest() throws {
         let key = try SigningKey.generate(.ecP256)
         let digest = PayloadDigest.of(Fixture.payload(), hash: .sha1)
-        #expect(throws: CodeSigningError.self) { try key.signature(forDigest: digest, algorithm: .sha256WithECDSA) }
+        let error = #expect(throws: CodeSigningError.self) { try key.signature(forDigest: digest, algorithm: .sha256WithECDSA) }
+        #expect(error?.code == .algorithmNotAllowed)
     }
 }
 

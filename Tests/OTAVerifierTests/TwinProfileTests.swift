@@ -224,7 +224,8 @@ struct PolicyTests {
     func factsFile() throws {
         let original = facts(revoked: true, profileEffective: Self.signedAt)
         #expect(try SignerFacts.decode(try original.encoded()) == original)
-        #expect(throws: PolicyError.self) { try SignerFacts.decode(Data("{\"format\":\"otarig-signer-facts/1\"}".utf8)) }
+        let missing = #expect(throws: PolicyError.self) { try SignerFacts.decode(Data("{\"format\":\"otarig-signer-facts/1\"}".utf8)) }
+        #expect(missing?.message.contains("signingJobs") == true, "\(String(describing: missing))")
         do {
             _ = try SignerFacts.decode(Data(#"{"format":"v9","signingJobs":[],"profileRevocations":[]}"#.utf8))
             Issue.record("a foreign format was read")

@@ -13,7 +13,8 @@ struct DeviceVerifyTests {
 
     @Test("versions outside the fields are refused", arguments: ["1.0", "1.0.0.0", "256.0.0", "1.256.0", "1.0.65536", "-1.0.0", "a.b.c", "", "0x", "0x100000000"])
     func badVersions(text: String) {
-        #expect(throws: OtarigError.self) { try DeviceInputOptions.parseVersion(text) }
+        let error = #expect(throws: OtarigError.self) { try DeviceInputOptions.parseVersion(text) }
+        #expect(error?.message.contains("is not a FreeRTOS version") == true, "\(String(describing: error))")
     }
 
     @Test("the command needs an image, a job document and a certificate directory")
