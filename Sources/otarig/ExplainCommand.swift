@@ -48,7 +48,7 @@ struct ExplainCommand: AsyncParsableCommand {
                 steps: explanation.steps.map { .init(step: $0.name, result: $0.result.rawValue, evidence: $0.lines) },
                 failedStep: explanation.failedStep?.name, probes: explanation.probes,
                 device: DeviceReport(device, summary: summary),
-                policy: run.policy.findings.map { .init(check: $0.check.rawValue, result: $0.result.rawValue, detail: $0.detail) }))
+                policy: PolicyReport(run.policy).findings))
         } else {
             Console.out("explain: \(run.profile.rawValue), image '\(run.loaded.imageName)' (\(run.loaded.imageSize) bytes), " + inputs.describe(run.loaded))
             let width = explanation.steps.map(\.name.count).max() ?? 0
@@ -65,9 +65,7 @@ struct ExplainCommand: AsyncParsableCommand {
                 for probe in explanation.probes { Console.out("  - " + probe) }
             }
             Console.out("device: " + summary.summary)
-            for finding in run.policy.findings {
-                Console.out("policy: \(finding.result.rawValue.uppercased()) \(finding.check.rawValue): \(finding.detail)")
-            }
+            PolicyReport(run.policy).lines.forEach(Console.out)
             if let failed = explanation.failedStep {
                 Console.out("verdict: REJECT at step '\(failed.name)'" + (device.accepted ? "" : " (\(device.palStatus.mainName) \(device.palStatus.hex))"))
             } else {
@@ -94,13 +92,12 @@ struct ExplainCommand: AsyncParsableCommand {
 
     private struct Report: Encodable {
         struct Step: Encodable { var step: String; var result: String; var evidence: [String] }
-        struct Finding: Encodable { var check: String; var result: String; var detail: String }
         var verdict: String
         var profile: String
         var steps: [Step]
         var failedStep: String?
         var probes: [String]
         var device: DeviceReport
-        var policy: [Finding]
+        var policy: [PolicyReport.Finding]
     }
 }

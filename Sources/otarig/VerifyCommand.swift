@@ -59,15 +59,13 @@ struct VerifyCommand: AsyncParsableCommand {
             try JSONOutput.print(Report(
                 verdict: accepted ? "accepted" : "rejected", profile: run.profile.rawValue, signatureKey: loaded.key.name,
                 deviceOnly: deviceOnly, device: DeviceReport(device, summary: summary),
-                policy: .init(passed: policy.passed, findings: policy.findings.map { .init(check: $0.check.rawValue, result: $0.result.rawValue, detail: $0.detail) })))
+                policy: PolicyReport(policy)))
         } else {
             Console.out("twin: \(run.profile.rawValue), " + inputs.describe(loaded))
             DeviceConsole.lines(device).forEach(Console.out)
             Console.out("device: " + summary.summary)
             if let hint = summary.hint, !device.accepted { Console.out("hint: \(hint)") }
-            for finding in policy.findings {
-                Console.out("policy: \(finding.result.rawValue.uppercased()) \(finding.check.rawValue): \(finding.detail)")
-            }
+            PolicyReport(policy).lines.forEach(Console.out)
             let policyWord = policy.passed ? "passes" : "fails (\(policy.failures.map(\.check.rawValue).joined(separator: ", ")))"
             Console.out("verdict: \(accepted ? "ACCEPT" : "REJECT") (device \(device.accepted ? "accepts" : "rejects"), policy \(policyWord)\(deviceOnly ? ", --device-only" : ""))")
         }
@@ -75,14 +73,12 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     private struct Report: Encodable {
-        struct Finding: Encodable { var check: String; var result: String; var detail: String }
-        struct PolicyPart: Encodable { var passed: Bool; var findings: [Finding] }
         var verdict: String
         var profile: String
         var signatureKey: String
         var deviceOnly: Bool
         var device: DeviceReport
-        var policy: PolicyPart
+        var policy: PolicyReport
     }
 }
 

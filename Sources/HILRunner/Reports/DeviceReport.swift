@@ -153,3 +153,26 @@ public struct DeviceReport: Codable, Equatable, Sendable {
         statuses = verdict.statuses.map { Published(jobId: $0.jobId, payload: $0.payload) }
     }
 }
+
+/// The policy layer's findings as JSON and as console lines: one check each (revocation, expiry, certificate dates,
+/// EKU) with its result and why.
+public struct PolicyReport: Codable, Equatable, Sendable {
+    public struct Finding: Codable, Equatable, Sendable {
+        public var check: String
+        public var result: String
+        public var detail: String
+    }
+
+    public var passed: Bool
+    public var findings: [Finding]
+
+    public init(_ verdict: PolicyVerdict) {
+        passed = verdict.passed
+        findings = verdict.findings.map { Finding(check: $0.check.rawValue, result: $0.result.rawValue, detail: $0.detail) }
+    }
+
+    /// "policy: PASS signature-revoked: …", one line per finding.
+    public var lines: [String] {
+        findings.map { "policy: \($0.result.uppercased()) \($0.check): \($0.detail)" }
+    }
+}
