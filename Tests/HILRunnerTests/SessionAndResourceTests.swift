@@ -182,3 +182,54 @@ struct BoardResourceTests {
         #expect(UdevRules.render([]).last == "# (no attached port matches a board file)")
     }
 }
+
+@Suite("Console lines")
+struct ConsoleTests {
+    @Test("CR, LF and CRLF each end one line, fed one byte at a time or all at once")
+    func splitting() {
+        let text = Array("ets Jun  8 2016\r\n\r\nrst:0x1\nI (27) boot: ok\rW (30) x\n".utf8)
+        var whole = LineSplitter()
+        let expected = ["ets Jun  8 2016", "", "rst:0x1", "I (27) boot: ok", "W (30) x"]
+        #expect(whole.append(text) == expected)
+        var dripped = LineSplitter()
+        #expect(text.flatMap { dripped.append([$0]) } == expected)
+    }
+
+    @Test("A line without an end is cut at the maximum length instead of growing forever")
+    func longLine() {
+        var splitter = LineSplitter()
+        let lines = splitter.append([UInt8](repeating: 0x41, count: LineSplitter.maximumLength * 2 + 5))
+        #expect(lines.count == 2 && lines.allSatisfy { $0.count == LineSplitter.maximumLength })
+        #expect(splitter.append([0x0A]) == ["AAAAA"])
+    }
+
+    @Test("A console stamps each line with the transport's clock and gives up at the deadline")
+    func timestamps() {
+        let transport = ScriptedTransport(chunks: [Array("boot\r\nOTA ve".utf8), Array("rdict: accepted\n".utf8)])
+        let console = TransportConsole(transport: transport)
+        #expect(console.nextLine(until: 10) == ConsoleLine(time: 1, text: "boot"))
+        #expect(console.nextLine(until: 10) == ConsoleLine(time: 2, text: "OTA verdict: accepted"))
+        #expect(console.nextLine(until: 10) == nil)
+        #expect(transport.now >= 10)
+    }
+}
+
+/// A transport that delivers one chunk per receive, one virtual second apart, then nothing.
+final class ScriptedTransport: Transport {
+    var name = "scripted"
+    var chunks: [[UInt8]]
+    var now: Double = 0
+
+    init(chunks: [[UInt8]]) { self.chunks = chunks }
+
+    func send(_ bytes: [UInt8]) throws {}
+    func receive(timeout: Double) -> [UInt8] {
+        guard !chunks.isEmpty else { now += timeout; return [] }
+        now += 1
+        return chunks.removeFirst()
+    }
+    func setBaudRate(_ rate: Int) throws {}
+    func setLines(dtr: Bool, rts: Bool) -> Bool { false }
+    func sendBreak(seconds: Double) -> Bool { false }
+    func sleep(seconds: Double) { now += seconds }
+}
