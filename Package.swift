@@ -33,7 +33,7 @@ let package = Package(
             dependencies: [
                 "SignerAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
@@ -42,7 +42,7 @@ let package = Package(
             name: "OTAVerifier",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "SignerAPITests", dependencies: ["SignerAPI"]),
         .testTarget(
             name: "CodeSigningTests",
-            dependencies: ["CodeSigning", "SignerAPI", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1")],
+            dependencies: ["CodeSigning", "SignerAPI", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1")],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "SignerServiceTests", dependencies: ["SignerService", "CodeSigning", "SignerAPI"]),
@@ -123,3 +123,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Every Swift target: existentials are spelled `any` (SE-0335), and a member is visible only where its module is
+// imported (SE-0444), so an import a file relies on is written in that file.
+for target in package.targets where target.type != .system && !["DeviceFirmware", "CSerialIO"].contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ]
+}

@@ -144,7 +144,7 @@ extension Board {
     }
 
     static func parseSize(_ text: String) -> Int? {
-        let upper = text.uppercased().replacingOccurrences(of: " ", with: "")
+        let upper = text.uppercased().filter { $0 != " " }
         for (suffix, factor) in [("MB", 1 << 20), ("KB", 1 << 10), ("M", 1 << 20), ("K", 1 << 10)] where upper.hasSuffix(suffix) {
             return Int(upper.dropLast(suffix.count)).map { $0 * factor }
         }

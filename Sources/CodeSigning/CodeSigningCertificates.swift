@@ -1,4 +1,5 @@
 import Crypto
+import CryptoExtras
 import Foundation
 import SignerAPI
 import SwiftASN1
@@ -252,7 +253,7 @@ public struct CertificateSummary: Sendable, Codable, Equatable {
     }
 }
 
-import _CryptoExtras
+import CryptoExtras
 
 private func _RSAPublicKeyBits(_ key: Certificate.PublicKey) -> Int? {
     _RSA.Signing.PublicKey(key)?.keySizeInBits

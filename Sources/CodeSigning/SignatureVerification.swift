@@ -1,7 +1,8 @@
 import Crypto
 import Foundation
+import SignerAPI
 import X509
-import _CryptoExtras
+import CryptoExtras
 
 extension SignatureAlgorithm {
     /// True when `signature` is a valid signature of `payload` by the key in `certificate` under this algorithm.

@@ -3,7 +3,7 @@ import Foundation
 import SignerAPI
 import SwiftASN1
 import X509
-import _CryptoExtras
+import CryptoExtras
 
 /// A private key that signs code: ECDSA P-256, ECDSA P-384, or RSA of 2048 bits or more.
 public enum SigningKey: Sendable {

@@ -1,3 +1,4 @@
+import Foundation
 import SignerAPI
 
 /// What a signing job on a platform will do: the signature algorithm and the signed-object format, resolved from
@@ -90,5 +91,3 @@ public struct SigningPlan: Sendable, Equatable {
         values.map(\.rawValue).joined(separator: ", ")
     }
 }
-
-import Foundation

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import SwiftASN1
 import X509
-import _CryptoExtras
+import CryptoExtras
 
 /// The PAL families the twin reproduces: the ESP32 PAL over iot_crypto (aws/amazon-freertos @41244b00
 /// `vendors/espressif/boards/ports/ota_pal_for_aws/ota_pal.c`,

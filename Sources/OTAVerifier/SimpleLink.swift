@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import SwiftASN1
 import X509
-import _CryptoExtras
+import CryptoExtras
 
 /// The TI CC3220SF PAL's close (aws/amazon-freertos @41244b00
 /// `vendors/ti/boards/cc3220_launchpad/ports/ota_pal_for_aws/ota_pal.c`; TI's SimpleLink CC32xx SDK `fs.h`):

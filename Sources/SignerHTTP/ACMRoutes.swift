@@ -1,3 +1,4 @@
+import CodeSigning
 import Foundation
 import Hummingbird
 import SignerService

@@ -1,6 +1,10 @@
 import CodeSigning
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SignerAPI
+import SwiftASN1
 
 /// An imported code-signing certificate as the key store records it. The private key is never part of this record.
 public struct StoredCertificate: Sendable, Codable, Equatable {
@@ -158,7 +162,3 @@ public final class DirectoryKeyStore: KeyStore {
         guard fsync(fd) == 0 else { throw StoreError("cannot sync \(url.path): \(String(cString: strerror(errno)))") }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

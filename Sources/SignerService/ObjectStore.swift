@@ -1,3 +1,4 @@
+import CodeSigning
 import Crypto
 import Foundation
 import GRDB

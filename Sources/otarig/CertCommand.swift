@@ -2,6 +2,7 @@ import ArgumentParser
 import CodeSigning
 import Foundation
 import SignerAPI
+import SignerService
 import X509
 
 extension SigningKey.Spec: ExpressibleByArgument {}

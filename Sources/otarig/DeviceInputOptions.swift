@@ -3,6 +3,7 @@ import CodeSigning
 import Foundation
 import HILRunner
 import OTAVerifier
+import SignerAPI
 
 /// The inputs `otarig device-verify` and `otarig verify` share, so the device and its twin run side by side on the
 /// same files with the same flags.

@@ -1,5 +1,10 @@
+// stat(2)'s struct reaches Swift through the C headers CoreFoundation owns, so its members need this import (SE-0444).
+import CoreFoundation
 import DurableFiles
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The CLI's file access: clear one-line errors, and writes that never leave a partial file behind.
 enum Files {

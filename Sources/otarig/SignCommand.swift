@@ -3,6 +3,7 @@ import CodeSigning
 import DurableFiles
 import Foundation
 import SignerAPI
+import SignerService
 import X509
 
 extension EncryptionAlgorithm: ExpressibleByArgument {}

@@ -3,7 +3,7 @@ import Foundation
 import SwiftASN1
 import Testing
 import X509
-import _CryptoExtras
+import CryptoExtras
 @testable import CodeSigning
 
 @Suite("Keys")

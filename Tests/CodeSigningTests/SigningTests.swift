@@ -1,6 +1,8 @@
 import Crypto
+import CryptoExtras
 import Foundation
 import SignerAPI
+import SwiftASN1
 import Testing
 import X509
 @testable import CodeSigning

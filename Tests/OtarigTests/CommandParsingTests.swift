@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodeSigning
 import SignerAPI
 import Testing
 @testable import otarig
