@@ -170,7 +170,7 @@ struct RawBoard: Decodable {
 
         enum CodingKeys: String, CodingKey { case size, baud }
 
-        init(from decoder: Decoder) throws {
+        init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             if let number = try? container.decode(Int.self, forKey: .size) {
                 size = String(number)

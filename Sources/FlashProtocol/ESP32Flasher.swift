@@ -82,14 +82,14 @@ public final class ESP32Flasher {
     public static let flashSize = 4 * 1024 * 1024
     public static let blockAttempts = 3
 
-    let link: LoaderLink
+    let link: any LoaderLink
     var decoder = SLIP.Decoder()
     var pending: [[UInt8]] = []
     /// Seconds to wait for an answer to an ordinary command (esptool's DEFAULT_TIMEOUT).
     public var timeout: Double = 3
     public var progress: ((Progress) -> Void)?
 
-    public init(link: LoaderLink) {
+    public init(link: any LoaderLink) {
         self.link = link
     }
 

@@ -85,7 +85,7 @@ struct DeviceVerifyCommand: ParsableCommand {
 
         enum Keys: String, CodingKey { case verdict, signatureKey, mbedtlsError, runningVersion, wrappedJobDocument }
 
-        func encode(to encoder: Encoder) throws {
+        func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(device.accepted ? "accepted" : "rejected", forKey: .verdict)
             try device.encode(to: encoder)
