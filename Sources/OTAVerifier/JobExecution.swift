@@ -43,6 +43,15 @@ public enum JobExecution {
         shape(of: document) == .bareJobDocument ? wrap(document, jobId: jobId, clientToken: clientToken) : document
     }
 
+    /// The certfile of the document's first file entry (`afr_ota.files[0].certfile`), as the agent's search returns
+    /// it (raw, not unescaped); nil when there is none or it is not a string.
+    public static func certfile(in document: [UInt8]) -> String? {
+        let prefix = shape(of: document) == .executionMessage ? "execution.jobDocument.afr_ota.files[0].certfile" : "afr_ota.files[0].certfile"
+        let found = CoreJSON.search(document, query: prefix)
+        guard found.status == .success, found.type == .string else { return nil }
+        return String(decoding: document[found.value], as: UTF8.self)
+    }
+
     /// The `sig-<hash>-<alg>` keys the file entries carry, sorted, whether the afr_ota document stands alone or
     /// inside an execution message.
     public static func signatureKeys(in document: [UInt8]) -> [String] {

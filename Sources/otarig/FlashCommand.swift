@@ -3,6 +3,7 @@ import Crypto
 import FlashProtocol
 import Foundation
 import HILRunner
+import OTAVerifier
 import SerialIO
 import BoardModel
 
@@ -268,15 +269,19 @@ struct FlashCommand: ParsableCommand {
         guard let cert else { throw OtarigError("--ota needs --cert: the code-signing certificate the device holds (PEM)") }
         let image = Array(try Files.read(ota, what: "OTA image"))
         guard !image.isEmpty else { throw OtarigError("the OTA image '\(ota)' is empty") }
-        let document = try Files.read(jobDocument, what: "job document")
-        guard let text = String(data: document, encoding: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: document) as? [String: Any]
-        else { throw OtarigError("the job document '\(jobDocument)' is not JSON; pass the afr_ota document 'otarig sign --job-doc' wrote") }
-        let afr = ((object["execution"] as? [String: Any])?["jobDocument"] as? [String: Any] ?? object)["afr_ota"] as? [String: Any]
-        guard let file = (afr?["files"] as? [[String: Any]])?.first else {
+        let document = Array(try Files.read(jobDocument, what: "job document"))
+        // Read as the device reads it (coreJSON): the staged bytes are what its agent will parse.
+        switch JobExecution.shape(of: document) {
+        case .executionMessage, .bareJobDocument: break
+        case .invalid, .notAnObject:
+            throw OtarigError("the job document '\(jobDocument)' is not a JSON object; pass the afr_ota document 'otarig sign --job-doc' wrote")
+        case .otherObject:
             throw OtarigError("the job document '\(jobDocument)' has no afr_ota.files entry")
         }
-        let certfile = file["certfile"] as? String ?? ""
+        let text = String(decoding: document, as: UTF8.self)
+        guard let certfile = JobExecution.certfile(in: document) else {
+            throw OtarigError("the job document '\(jobDocument)' has no afr_ota.files entry with a certfile")
+        }
         guard !certfile.isEmpty else { throw OtarigError("the job document's file entry has no certfile to provision --cert under") }
         let pem = try Files.read(cert, what: "certificate")
         guard let pemText = String(data: pem, encoding: .utf8), pemText.contains("-----BEGIN CERTIFICATE-----") else {

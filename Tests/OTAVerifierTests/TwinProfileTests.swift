@@ -297,6 +297,9 @@ struct JobExecutionTests {
         #expect(JobExecution.signatureKeys(in: bare) == ["sig-sha1-rsa", "sig-sha256-ecdsa"])
         #expect(JobExecution.signatureKeys(in: wrapped) == ["sig-sha1-rsa", "sig-sha256-ecdsa"])
         #expect(JobExecution.signatureKeys(in: Array("not json".utf8)).isEmpty)
+        #expect(JobExecution.certfile(in: Array(#"{"afr_ota":{"files":[{"certfile":"/cert/ota.crt"}]}}"#.utf8)) == "/cert/ota.crt")
+        #expect(JobExecution.certfile(in: JobExecution.wrap(Array(#"{"afr_ota":{"files":[{"certfile":"c"}]}}"#.utf8), jobId: "j", clientToken: "t")) == "c")
+        #expect(JobExecution.certfile(in: Array(#"{"afr_ota":{"files":[{"certfile":7}]}}"#.utf8)) == nil)
         // The device's parser reads the wrapped message as a job.
         let job = JobDocumentParser(limits: .freeRTOSDefaults, signatureKey: "sig-sha1-rsa").parse(wrapped)
         #expect(job.text(\.jobId) == "AFR_OTA-x" && job.fileSize == 1)
