@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import SignerAPI
 import SignerService
+import SigV4
 
 extension HTTPField.Name {
     static let amznErrorType = HTTPField.Name("x-amzn-ErrorType")!  // invariant: a valid token literal

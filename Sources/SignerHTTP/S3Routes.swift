@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SignerService
+import SigV4
 
 /// The S3 subset a signing workflow needs, path-style (`/<bucket>/<key>`), REST-XML:
 /// CreateBucket, HeadBucket, ListBuckets, Put/GetBucketVersioning, GetBucketLocation, PutObject, GetObject and
@@ -151,7 +152,7 @@ struct S3Routes: Sendable {
         let prefix = request.query("prefix") ?? ""
         let maxKeys = min(max(Int(request.query("max-keys") ?? "") ?? 1000, 0), 1000)
         var items = try await buckets.list(bucket, prefix: prefix, caller: request.caller)
-        let marker = v2 ? (request.query("continuation-token").map { SigV4Verifier.percentDecode($0) } ?? request.query("start-after")) : request.query("marker")
+        let marker = v2 ? (request.query("continuation-token").map { SigV4Canonical.percentDecode($0) } ?? request.query("start-after")) : request.query("marker")
         if let marker { items = items.filter { $0.key > marker } }
         let page = Array(items.prefix(maxKeys))
         let truncated = items.count > page.count

@@ -6,6 +6,7 @@ import NIOCore
 import ServiceLifecycle
 import SignerAPI
 import SignerService
+import SigV4
 
 /// The one HTTP responder of `otarig serve`: Signer (REST-JSON), S3 (REST-XML) and ACM (JSON 1.1) on one port,
 /// told apart by the service in the SigV4 credential scope. Every request is authenticated, logged on one line
@@ -100,7 +101,7 @@ public struct OtarigResponder: HTTPResponder {
                                                        credentials: verifier.credentials, now: now())
                 let caller = Caller(account: credential.account, principal: credential.principal)
                 let wire = WireRequest(method: request.method, rawPath: rawPath, segments: WireRequest.segments(of: rawPath),
-                                       query: SigV4Verifier.queryPairs(rawQuery), headers: request.headerFields, body: Data(), caller: caller,
+                                       query: SigV4Canonical.queryPairs(rawQuery), headers: request.headerFields, body: Data(), caller: caller,
                                        requestId: requestId)
                 return await s3Outcome(wire, head: request.method == .head, requestId: requestId)
             } catch {
@@ -145,7 +146,7 @@ public struct OtarigResponder: HTTPResponder {
         }
         let caller = Caller(account: identity.credential.account, principal: identity.credential.principal)
         let wire = WireRequest(method: request.method, rawPath: rawPath, segments: WireRequest.segments(of: rawPath),
-                               query: SigV4Verifier.queryPairs(rawQuery), headers: request.headerFields, body: Data(bytes), caller: caller,
+                               query: SigV4Canonical.queryPairs(rawQuery), headers: request.headerFields, body: Data(bytes), caller: caller,
                                requestId: requestId)
         switch service {
         case "signer":

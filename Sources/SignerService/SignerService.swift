@@ -492,17 +492,14 @@ public actor SignerService {
             throw SignerError.validation("1 validation error detected: Value null at 'certificateHashes' failed to satisfy constraint: Member must not be null")
         }
         var revoked: [String] = []
-        if let jobId = job.split(separator: "/").last.map(String.init), let record = try await store.job(id: jobId),
+        if case .signingJob(let jobId)? = ARN(job)?.signerResource, let record = try await store.job(id: jobId),
            record.arn(region: region) == job, record.revocation != nil {
             revoked.append(job)
         }
-        let parts = versionArn.split(separator: ":", maxSplits: 5).map(String.init)
-        if parts.count == 6 {
-            let path = parts[5].split(separator: "/").map(String.init)
-            if path.count == 3, path[0] == "signing-profiles", let profile = try await store.profile(account: parts[4], name: path[1]),
-               profile.version == path[2], let from = profile.revocation?.revocationEffectiveFrom, time >= from {
-                revoked.append(versionArn)
-            }
+        if let arn = ARN(versionArn), case .signingProfileVersion(let name, let version)? = arn.signerResource,
+           let profile = try await store.profile(account: arn.account, name: name),
+           profile.version == version, let from = profile.revocation?.revocationEffectiveFrom, time >= from {
+            revoked.append(versionArn)
         }
         return GetRevocationStatusResponse(revokedEntities: revoked)
     }
@@ -562,12 +559,10 @@ public actor SignerService {
     }
 
     static func isAccountOrRole(_ principal: String) -> Bool {
-        func digits(_ s: Substring) -> Bool { s.count == 12 && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
-        if digits(principal[...]) { return true }
-        let parts = principal.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"), parts[2] == "iam", parts[3].isEmpty, digits(parts[4]) else { return false }
-        let resource = parts[5].split(separator: "/", omittingEmptySubsequences: false)
-        return resource.count == 2 && resource[0] == "role" && !resource[1].isEmpty
+        func digits(_ s: String) -> Bool { s.count == 12 && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+        if digits(principal) { return true }
+        guard let arn = ARN(principal), arn.partition.hasPrefix("aws"), digits(arn.account) else { return false }
+        return arn.iamRoleName != nil
     }
 
     public nonisolated func listProfilePermissions(_ caller: Caller, profileName: String, nextToken: String?) async throws -> ListProfilePermissionsResponse {
@@ -609,13 +604,10 @@ public actor SignerService {
 
     /// The caller's profile named by a profile ARN; malformed → BadRequestException, missing → NotFoundException.
     nonisolated func taggedProfile(_ arn: String, caller: Caller) async throws -> ProfileRecord {
-        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).map(String.init)
-        let path = parts.count == 6 ? parts[5].split(separator: "/", omittingEmptySubsequences: false).map(String.init) : []
-        guard parts.count == 6, parts[0] == "arn", parts[2] == "signer", path.count == 3, path[0].isEmpty, path[1] == "signing-profiles",
-              (try? Validate.profileName(path[2])) != nil else {
+        guard let parsed = ARN(arn), case .signingProfile(let name)? = parsed.signerResource, (try? Validate.profileName(name)) != nil else {
             throw SignerError(.badRequest, "\(arn) is not a signing profile ARN (arn:aws:signer:<region>:<account>:/signing-profiles/<name>)")
         }
-        guard parts[4] == caller.account, parts[3] == region, let profile = try await store.profile(account: caller.account, name: path[2]) else {
+        guard parsed.account == caller.account, parsed.region == region, let profile = try await store.profile(account: caller.account, name: name) else {
             throw SignerError(.notFound, "Resource \(arn) not found")
         }
         return profile

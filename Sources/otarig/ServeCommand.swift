@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import SignerHTTP
+import SigV4
 
 /// `otarig serve`: the AWS Signer API (with the S3 and ACM calls signing needs) on one port.
 struct ServeCommand: AsyncParsableCommand {
