@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "SignerHTTP",
             dependencies: [
-                "SignerAPI", "SignerService", "CodeSigning", "SigV4",
+                "SignerAPI", "SignerService", "SigV4",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
