@@ -53,6 +53,7 @@ let package = Package(
             dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "BoardModel", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "SigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Layer 1: services and adapters.
         .target(name: "CSerialIO", path: "Sources/CSerialIO"),
         .systemLibrary(name: "CUdev", path: "Sources/CUdev", pkgConfig: "libudev"),
@@ -80,13 +81,21 @@ let package = Package(
         .target(
             name: "SignerHTTP",
             dependencies: [
-                "SignerAPI", "SignerService", "CodeSigning",
+                "SignerAPI", "SignerService", "SigV4",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "SignerClient",
+            dependencies: [
+                "SigV4", "SignerAPI", "CodeSigning", "OTAVerifier",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
         // The device-side verifier in C (Firmware/), over Debian's mbedTLS 2.28 as FreeRTOS PALs use it.
@@ -101,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "otarig",
             dependencies: [
-                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "DeviceFirmware", "OTAVerifier", "BoardSim", "FlashProtocol", "SerialIO", "BoardModel", "HILRunner", "DurableFiles",
+                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "SigV4", "SignerClient", "DeviceFirmware", "OTAVerifier", "BoardSim", "FlashProtocol", "SerialIO", "BoardModel", "HILRunner", "DurableFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -115,7 +124,12 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "SignerServiceTests", dependencies: ["SignerService", "CodeSigning", "SignerAPI"]),
-        .testTarget(name: "SignerHTTPTests", dependencies: ["SignerHTTP", "SignerService", "SignerAPI", "CodeSigning"]),
+        .testTarget(name: "SignerHTTPTests", dependencies: ["SignerHTTP", "SignerService", "SignerAPI", "CodeSigning", "SigV4"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
+        .testTarget(
+            name: "SignerClientTests",
+            dependencies: ["SignerClient", "SignerHTTP", "SignerAPI", "SigV4", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .testTarget(name: "OTAVerifierTests", dependencies: ["OTAVerifier", "DeviceFirmware"]),
         .testTarget(name: "FlashProtocolTests", dependencies: ["FlashProtocol", "BoardSim", "BoardModel", "SerialIO"]),
         .testTarget(name: "HILRunnerTests", dependencies: ["HILRunner", "FlashProtocol", "BoardModel"]),

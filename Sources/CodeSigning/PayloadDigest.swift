@@ -147,7 +147,7 @@ public struct Base64Encoder: Sendable {
 
 extension Sequence where Element == UInt8 {
     /// Lower-case hex, two digits a byte.
-    public var hexString: String {
+    var hexString: String {
         var out: [UInt8] = []
         out.reserveCapacity(underestimatedCount * 2)
         for byte in self {

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import SignerAPI
 import SignerService
+import SigV4
 
 extension HTTPField.Name {
     static let amznErrorType = HTTPField.Name("x-amzn-ErrorType")!  // invariant: a valid token literal
@@ -57,17 +58,17 @@ enum SignerErrorMapping {
 
 /// S3's XML errors: `<Error><Code>…</Code><Message>…</Message></Error>`.
 enum S3ErrorMapping {
-    static func status(_ code: String) -> HTTPResponse.Status {
+    /// The one table from `S3Error.Code` to HTTP status (Amazon S3 API reference, "List of error codes").
+    static func status(_ code: S3Error.Code) -> HTTPResponse.Status {
         switch code {
-        case "NoSuchBucket", "NoSuchKey", "NoSuchVersion": .notFound
-        case "BucketAlreadyExists", "BucketAlreadyOwnedByYou", "BucketNotEmpty": .conflict
-        case "AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "RequestTimeTooSkewed", "AuthorizationHeaderMalformed", "MissingSecurityHeader": .forbidden
-        case "MethodNotAllowed": .methodNotAllowed
-        case "NotImplemented": .notImplemented
-        case "InvalidRange": .rangeNotSatisfiable
-        case "EntityTooLarge": .badRequest
-        case "InternalError": .internalServerError
-        default: .badRequest
+        case .noSuchBucket, .noSuchKey, .noSuchVersion: .notFound
+        case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: .conflict
+        case .accessDenied, .signatureDoesNotMatch, .invalidAccessKeyId, .requestTimeTooSkewed, .authorizationHeaderMalformed, .missingSecurityHeader: .forbidden
+        case .methodNotAllowed: .methodNotAllowed
+        case .notImplemented: .notImplemented
+        case .invalidRange: .rangeNotSatisfiable
+        case .entityTooLarge, .badDigest, .invalidBucketName, .keyTooLongError, .malformedXML: .badRequest
+        case .internalError: .internalServerError
         }
     }
 
@@ -76,26 +77,36 @@ enum S3ErrorMapping {
         headers[.contentType] = "application/xml"
         let status = status(error.code)
         guard !head else { return Response(status: status, headers: headers) }
-        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(XML.escape(error.code))</Code><Message>\(XML.escape(error.message))</Message><RequestId>\(requestId)</RequestId></Error>"
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(error.code.rawValue)</Code><Message>\(XML.escape(error.message))</Message><RequestId>\(requestId)</RequestId></Error>"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: xml)))
     }
 
     static func authError(_ failure: SigV4Verifier.Failure) -> S3Error {
         switch failure.kind {
-        case .missing: S3Error("AccessDenied", failure.message)
-        case .unknownKey: S3Error("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records. \(failure.message)")
-        case .badSignature: S3Error("SignatureDoesNotMatch", failure.message)
-        case .skewed: S3Error("RequestTimeTooSkewed", "The difference between the request time and the current time is too large. \(failure.message)")
-        case .malformed, .wrongRegion: S3Error("AuthorizationHeaderMalformed", failure.message)
+        case .missing: S3Error(.accessDenied, failure.message)
+        case .unknownKey: S3Error(.invalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records. \(failure.message)")
+        case .badSignature: S3Error(.signatureDoesNotMatch, failure.message)
+        case .skewed: S3Error(.requestTimeTooSkewed, "The difference between the request time and the current time is too large. \(failure.message)")
+        case .malformed, .wrongRegion: S3Error(.authorizationHeaderMalformed, failure.message)
         }
     }
 }
 
 /// ACM (JSON 1.1) errors: `__type` in the body and the header.
 enum ACMErrorMapping {
+    /// The one table from `ACMError.Code` to HTTP status: every modelled ACM exception is a 400, a failure of the
+    /// server a 500.
+    static func status(_ code: ACMError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .internalFailure: .internalServerError
+        case .invalidArnException, .resourceInUseException, .resourceNotFoundException, .serializationException, .unknownOperationException,
+             .validationException: .badRequest
+        }
+    }
+
     static func response(_ error: ACMError) -> Response {
-        let status: HTTPResponse.Status = error.code == "InternalFailure" ? .internalServerError : .badRequest
-        return SignerErrorMapping.errorResponse(status: status, type: error.code, body: ["__type": error.code, "message": error.message])
+        SignerErrorMapping.errorResponse(status: status(error.code), type: error.code.rawValue,
+                                         body: ["__type": error.code.rawValue, "message": error.message])
     }
 }
 

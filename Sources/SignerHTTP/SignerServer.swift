@@ -6,6 +6,7 @@ import NIOCore
 import ServiceLifecycle
 import SignerAPI
 import SignerService
+import SigV4
 
 /// The one HTTP responder of `otarig serve`: Signer (REST-JSON), S3 (REST-XML) and ACM (JSON 1.1) on one port,
 /// told apart by the service in the SigV4 credential scope. Every request is authenticated, logged on one line
@@ -100,12 +101,12 @@ public struct OtarigResponder: HTTPResponder {
                                                        credentials: verifier.credentials, now: now())
                 let caller = Caller(account: credential.account, principal: credential.principal)
                 let wire = WireRequest(method: request.method, rawPath: rawPath, segments: WireRequest.segments(of: rawPath),
-                                       query: SigV4Verifier.queryPairs(rawQuery), headers: request.headerFields, body: Data(), caller: caller,
+                                       query: SigV4Canonical.queryPairs(rawQuery), headers: request.headerFields, body: Data(), caller: caller,
                                        requestId: requestId)
                 return await s3Outcome(wire, head: request.method == .head, requestId: requestId)
             } catch {
                 return Outcome(response: S3ErrorMapping.response(S3ErrorMapping.authError(error), requestId: requestId, head: request.method == .head),
-                               service: "s3", operation: "Unauthenticated", error: error.message)
+                               service: AWSService.s3.rawValue, operation: "Unauthenticated", error: error.message)
             }
         }
 
@@ -116,18 +117,19 @@ public struct OtarigResponder: HTTPResponder {
         } catch {
             let s3Like = headers.contains { $0.name == "x-amz-content-sha256" }
             return s3Like
-                ? Outcome(response: S3ErrorMapping.response(S3ErrorMapping.authError(error), requestId: requestId, head: request.method == .head), service: "s3", operation: "Unauthenticated", error: error.message)
+                ? Outcome(response: S3ErrorMapping.response(S3ErrorMapping.authError(error), requestId: requestId, head: request.method == .head), service: AWSService.s3.rawValue, operation: "Unauthenticated", error: error.message)
                 : Outcome(response: SignerErrorMapping.authResponse(error), service: "unknown", operation: "Unauthenticated", error: error.message)
         }
-        let service = authorization.service
-        let limit = service == "s3" ? maxObjectBytes : Self.maxJSONBytes
+        let scope = authorization.service
+        let service = AWSService(rawValue: scope)
+        let limit = service == .s3 ? maxObjectBytes : Self.maxJSONBytes
         let buffer: ByteBuffer
         do {
             buffer = try await collect(limit)
         } catch {
-            let message = "The request body is larger than this server accepts for \(service) (\(limit) bytes)"
-            return errorOutcome(service: service, operation: "TooLarge", requestId: requestId, head: false,
-                                signer: SignerError.validation(message), s3: S3Error("EntityTooLarge", message), acm: ACMError("ValidationException", message))
+            let message = "The request body is larger than this server accepts for \(scope) (\(limit) bytes)"
+            return errorOutcome(service: service, scope: scope, operation: "TooLarge", requestId: requestId, head: false,
+                                signer: SignerError.validation(message), s3: S3Error(.entityTooLarge, message), acm: ACMError(.validationException, message))
         }
         let bytes = Array(buffer.readableBytesView)
         let identity: SigV4Verifier.Identity
@@ -135,71 +137,79 @@ public struct OtarigResponder: HTTPResponder {
             identity = try verifier.verify(SigV4Verifier.Request(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery,
                                                                  headers: headers, body: bytes), authorization: authorization, now: now(), region: region)
         } catch {
-            switch service {
-            case "s3":
+            if service == .s3 {
                 return Outcome(response: S3ErrorMapping.response(S3ErrorMapping.authError(error), requestId: requestId, head: request.method == .head),
-                               service: service, operation: "Unauthenticated", error: error.message)
-            default:
-                return Outcome(response: SignerErrorMapping.authResponse(error), service: service, operation: "Unauthenticated", error: error.message)
+                               service: scope, operation: "Unauthenticated", error: error.message)
             }
+            return Outcome(response: SignerErrorMapping.authResponse(error), service: scope, operation: "Unauthenticated", error: error.message)
         }
         let caller = Caller(account: identity.credential.account, principal: identity.credential.principal)
         let wire = WireRequest(method: request.method, rawPath: rawPath, segments: WireRequest.segments(of: rawPath),
-                               query: SigV4Verifier.queryPairs(rawQuery), headers: request.headerFields, body: Data(bytes), caller: caller,
+                               query: SigV4Canonical.queryPairs(rawQuery), headers: request.headerFields, body: Data(bytes), caller: caller,
                                requestId: requestId)
         switch service {
-        case "signer":
-            let operation = SignerRoutes.operation(wire) ?? "Unknown"
+        case .signer:
+            guard let operation = SignerOperation(method: wire.method, segments: wire.segments) else {
+                let error = SignerError(.resourceNotFound, "No Signer operation matches \(request.method.rawValue) \(rawPath)")
+                return Outcome(response: SignerErrorMapping.response(error), service: scope, operation: "Unknown", account: caller.account, error: error.description)
+            }
             do {
-                return Outcome(response: try await signer.handle(wire), service: service, operation: operation, account: caller.account)
+                return Outcome(response: try await signer.handle(operation, wire), service: scope, operation: operation.name, account: caller.account)
             } catch let error as SignerError {
-                return Outcome(response: SignerErrorMapping.response(error), service: service, operation: operation, account: caller.account, error: error.description)
+                return Outcome(response: SignerErrorMapping.response(error), service: scope, operation: operation.name, account: caller.account, error: error.description)
             } catch {
-                return internalError(error, service: service, operation: operation, requestId: requestId, head: false)
+                return internalError(error, service: service, scope: scope, operation: operation.name, requestId: requestId, head: false)
             }
-        case "s3":
+        case .s3:
             return await s3Outcome(wire, head: request.method == .head, requestId: requestId)
-        case "acm":
-            let operation = ACMRoutes.operation(wire) ?? "Unknown"
-            do {
-                return Outcome(response: try await acm.handle(wire), service: service, operation: operation, account: caller.account)
-            } catch let error as ACMError {
-                return Outcome(response: ACMErrorMapping.response(error), service: service, operation: operation, account: caller.account, error: error.description)
-            } catch {
-                return internalError(error, service: service, operation: operation, requestId: requestId, head: false)
+        case .acm:
+            let operation: ACMOperation
+            switch ACMOperation.parse(wire) {
+            case .success(let parsed): operation = parsed
+            case .failure(let error):
+                return Outcome(response: ACMErrorMapping.response(error), service: scope, operation: "Unknown", account: caller.account, error: error.description)
             }
-        default:
-            let error = SignerError.validation("This server speaks signer, s3 and acm; the request was signed for '\(service)'")
-            return Outcome(response: SignerErrorMapping.response(error), service: service, operation: "Unknown", account: caller.account, error: error.message)
+            do {
+                return Outcome(response: try await acm.handle(operation, wire), service: scope, operation: operation.rawValue, account: caller.account)
+            } catch let error as ACMError {
+                return Outcome(response: ACMErrorMapping.response(error), service: scope, operation: operation.rawValue, account: caller.account, error: error.description)
+            } catch {
+                return internalError(error, service: service, scope: scope, operation: operation.rawValue, requestId: requestId, head: false)
+            }
+        case nil:
+            let error = SignerError.validation("This server speaks signer, s3 and acm; the request was signed for '\(scope)'")
+            return Outcome(response: SignerErrorMapping.response(error), service: scope, operation: "Unknown", account: caller.account, error: error.message)
         }
     }
 
     private func s3Outcome(_ wire: WireRequest, head: Bool, requestId: String) async -> Outcome {
-        let operation = S3Routes.operation(wire)
+        let operation = S3Operation(wire)
         do {
-            return Outcome(response: try await s3.handle(wire), service: "s3", operation: operation, account: wire.caller.account)
+            return Outcome(response: try await s3.handle(operation, wire), service: AWSService.s3.rawValue, operation: operation.name, account: wire.caller.account)
         } catch let error as S3Error {
-            return Outcome(response: S3ErrorMapping.response(error, requestId: requestId, head: head), service: "s3",
-                           operation: operation, account: wire.caller.account, error: error.description)
+            return Outcome(response: S3ErrorMapping.response(error, requestId: requestId, head: head), service: AWSService.s3.rawValue,
+                           operation: operation.name, account: wire.caller.account, error: error.description)
         } catch {
-            return internalError(error, service: "s3", operation: operation, requestId: requestId, head: head)
+            return internalError(error, service: .s3, scope: AWSService.s3.rawValue, operation: operation.name, requestId: requestId, head: head)
         }
     }
 
-    private func errorOutcome(service: String, operation: String, requestId: String, head: Bool, signer: SignerError, s3: S3Error, acm: ACMError) -> Outcome {
+    /// The error in the format of `service`'s protocol (Signer's JSON for a service this server does not speak).
+    private func errorOutcome(service: AWSService?, scope: String, operation: String, requestId: String, head: Bool, signer: SignerError,
+                              s3: S3Error, acm: ACMError) -> Outcome {
         switch service {
-        case "s3": Outcome(response: S3ErrorMapping.response(s3, requestId: requestId, head: head), service: service, operation: operation, error: s3.message)
-        case "acm": Outcome(response: ACMErrorMapping.response(acm), service: service, operation: operation, error: acm.message)
-        default: Outcome(response: SignerErrorMapping.response(signer), service: service, operation: operation, error: signer.message)
+        case .s3: Outcome(response: S3ErrorMapping.response(s3, requestId: requestId, head: head), service: scope, operation: operation, error: s3.message)
+        case .acm: Outcome(response: ACMErrorMapping.response(acm), service: scope, operation: operation, error: acm.message)
+        case .signer, nil: Outcome(response: SignerErrorMapping.response(signer), service: scope, operation: operation, error: signer.message)
         }
     }
 
     /// A failure of the server itself (disk, database): a 500 in the protocol's format, logged at error level.
-    private func internalError(_ error: any Error, service: String, operation: String, requestId: String, head: Bool) -> Outcome {
+    private func internalError(_ error: any Error, service: AWSService?, scope: String, operation: String, requestId: String, head: Bool) -> Outcome {
         logger.error("internal error", metadata: ["request_id": "\(requestId)", "operation": "\(operation)", "error": "\(error)"])
         let message = "The server could not complete the request (request id \(requestId)); see its log"
-        return errorOutcome(service: service, operation: operation, requestId: requestId, head: head,
-                            signer: SignerError(.internalServiceError, message), s3: S3Error("InternalError", message), acm: ACMError("InternalFailure", message))
+        return errorOutcome(service: service, scope: scope, operation: operation, requestId: requestId, head: head,
+                            signer: SignerError(.internalServiceError, message), s3: S3Error(.internalError, message), acm: ACMError(.internalFailure, message))
     }
 }
 

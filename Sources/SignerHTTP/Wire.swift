@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import SignerAPI
 import SignerService
+import SigV4
 
 /// A request as the protocol handlers see it: path segments split on `/` first and then percent-decoded (so an
 /// encoded `/` inside a label stays inside it), the query decoded, the body collected, the caller authenticated.
@@ -27,7 +28,7 @@ struct WireRequest: Sendable {
         var path = rawPath
         if path.hasPrefix("/") { path.removeFirst() }
         guard !path.isEmpty else { return [] }
-        return path.split(separator: "/", omittingEmptySubsequences: false).map { SigV4Verifier.percentDecode(String($0)) }
+        return path.split(separator: "/", omittingEmptySubsequences: false).map { SigV4Canonical.percentDecode(String($0)) }
     }
 }
 

@@ -16,7 +16,7 @@ public struct BucketService: Sendable {
     /// S3's bucket naming rules: 3–63 of `a-z 0-9 . -`, starting and ending with a letter or digit, no `..`, not an
     /// IP address.
     public static func checkName(_ name: String) throws(S3Error) {
-        let invalid = S3Error("InvalidBucketName", "The specified bucket is not valid: '\(name)' (3-63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit)")
+        let invalid = S3Error(.invalidBucketName, "The specified bucket is not valid: '\(name)' (3-63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit)")
         guard (3...63).contains(name.utf8.count), !name.contains(".."), !name.hasPrefix("xn--") else { throw invalid }
         let alnum: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
         guard name.utf8.allSatisfy({ alnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }),
@@ -28,7 +28,7 @@ public struct BucketService: Sendable {
     /// The caller's bucket, or NoSuchBucket / AccessDenied.
     public func owned(_ name: String, by caller: Caller) async throws -> BucketInfo {
         guard let bucket = try await objects.bucket(name) else { throw S3Error.noSuchBucket(name) }
-        guard bucket.owner == caller.account else { throw S3Error("AccessDenied", "Access Denied: bucket \(name) belongs to another account") }
+        guard bucket.owner == caller.account else { throw S3Error(.accessDenied, "Access Denied: bucket \(name) belongs to another account") }
         return bucket
     }
 
@@ -44,7 +44,7 @@ public struct BucketService: Sendable {
     public func setVersioning(_ name: String, status: String, caller: Caller) async throws {
         _ = try await owned(name, by: caller)
         guard let status = VersioningStatus(rawValue: status) else {
-            throw S3Error("MalformedXML", "The versioning Status must be Enabled or Suspended (got '\(status)')")
+            throw S3Error(.malformedXML, "The versioning Status must be Enabled or Suspended (got '\(status)')")
         }
         try await objects.setVersioning(bucket: name, status: status)
     }
@@ -75,6 +75,50 @@ public struct BucketService: Sendable {
         return try await objects.versions(bucket: bucket, prefix: prefix)
     }
 
+    /// The most keys one listing returns, and the default (Amazon S3 API reference, ListObjectsV2 `max-keys`).
+    public static let maxKeysLimit = 1000
+
+    /// One page of a listing: what ListObjects(V2) and ListObjectVersions return.
+    public struct Page: Sendable, Equatable {
+        /// The objects (or versions and delete markers) of this page, in key order.
+        public var items: [ObjectVersion]
+        /// `max-keys` as applied: the request's value clamped to 0…1000.
+        public var maxKeys: Int
+        /// Whether more items follow this page.
+        public var isTruncated: Bool
+        /// Where the next page starts (the last key of a truncated page), else nil.
+        public var nextKeyMarker: String? { isTruncated ? items.last?.key : nil }
+        /// The version id the next version page starts after, else nil.
+        public var nextVersionIdMarker: String? { isTruncated ? items.last?.versionId : nil }
+    }
+
+    static func clamp(_ maxKeys: Int?) -> Int { min(max(maxKeys ?? maxKeysLimit, 0), maxKeysLimit) }
+
+    /// A page of the current objects under `prefix` whose keys sort after `marker` (ListObjects `marker`,
+    /// ListObjectsV2 `continuation-token` or `start-after`).
+    public func listPage(_ bucket: String, prefix: String, after marker: String?, maxKeys: Int?, caller: Caller) async throws -> Page {
+        var items = try await list(bucket, prefix: prefix, caller: caller)
+        if let marker { items = items.filter { $0.key > marker } }
+        let limit = Self.clamp(maxKeys)
+        return Page(items: Array(items.prefix(limit)), maxKeys: limit, isTruncated: items.count > limit)
+    }
+
+    /// A page of the versions under `prefix` after (`keyMarker`, `versionIdMarker`); without a matching version
+    /// marker, after every version of `keyMarker`.
+    public func versionsPage(_ bucket: String, prefix: String, keyMarker: String?, versionIdMarker: String?, maxKeys: Int?,
+                             caller: Caller) async throws -> Page {
+        var items = try await versions(bucket, prefix: prefix, caller: caller)
+        if let keyMarker {
+            if let versionIdMarker, let index = items.firstIndex(where: { $0.key == keyMarker && $0.versionId == versionIdMarker }) {
+                items = Array(items[(index + 1)...])
+            } else {
+                items = items.filter { $0.key > keyMarker }
+            }
+        }
+        let limit = Self.clamp(maxKeys)
+        return Page(items: Array(items.prefix(limit)), maxKeys: limit, isTruncated: items.count > limit)
+    }
+
     public func delete(_ bucket: String, key: String, versionId: String?, caller: Caller) async throws -> ObjectVersion? {
         _ = try await owned(bucket, by: caller)
         return try await objects.delete(bucket: bucket, key: key, versionId: versionId, now: now())
@@ -83,7 +127,7 @@ public struct BucketService: Sendable {
     /// Object keys: 1..1024 bytes of UTF-8.
     public static func checkKey(_ key: String) throws(S3Error) {
         guard (1...1024).contains(key.utf8.count) else {
-            throw S3Error("KeyTooLongError", "Object keys are 1 to 1024 bytes long (got \(key.utf8.count))")
+            throw S3Error(.keyTooLongError, "Object keys are 1 to 1024 bytes long (got \(key.utf8.count))")
         }
     }
 }

@@ -27,9 +27,12 @@ struct JobRunner: Sendable {
             job.statusReason = error.message
         } catch let error as S3Error {
             job.status = .failed
-            job.statusReason = error.code == "NoSuchKey" || error.code == "NoSuchVersion"
-                ? "The source object s3://\(job.source?.bucketName ?? "")/\(job.source?.key ?? "") version \(job.source?.version ?? "") does not exist (\(error.code))"
-                : "\(error.code): \(error.message)"
+            switch error.code {
+            case .noSuchKey, .noSuchVersion:
+                job.statusReason = "The source object s3://\(job.source?.bucketName ?? "")/\(job.source?.key ?? "") version \(job.source?.version ?? "") does not exist (\(error.code.rawValue))"
+            default:
+                job.statusReason = error.description
+            }
         } catch let error as SignerError {
             job.status = .failed
             job.statusReason = error.message

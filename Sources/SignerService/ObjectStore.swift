@@ -3,17 +3,48 @@ import Crypto
 import Foundation
 import GRDB
 
-/// An S3 error: the S3 error code (`NoSuchBucket`) and a message. `SignerHTTP` maps codes to HTTP statuses.
+/// An S3 error: the S3 error code (`NoSuchBucket`) and a message. `SignerHTTP` maps each code to its HTTP status in
+/// one exhaustive table, so a new code cannot fall through to a default.
 public struct S3Error: Error, Sendable, Equatable, CustomStringConvertible {
-    public var code: String
+    /// The S3 error codes this server answers with (Amazon S3 API reference, "List of error codes").
+    public enum Code: String, Sendable, CaseIterable {
+        case accessDenied = "AccessDenied"
+        case authorizationHeaderMalformed = "AuthorizationHeaderMalformed"
+        case badDigest = "BadDigest"
+        case bucketAlreadyExists = "BucketAlreadyExists"
+        case bucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
+        case bucketNotEmpty = "BucketNotEmpty"
+        case entityTooLarge = "EntityTooLarge"
+        case internalError = "InternalError"
+        case invalidAccessKeyId = "InvalidAccessKeyId"
+        case invalidBucketName = "InvalidBucketName"
+        case invalidRange = "InvalidRange"
+        case keyTooLongError = "KeyTooLongError"
+        case malformedXML = "MalformedXML"
+        case methodNotAllowed = "MethodNotAllowed"
+        case missingSecurityHeader = "MissingSecurityHeader"
+        case noSuchBucket = "NoSuchBucket"
+        case noSuchKey = "NoSuchKey"
+        case noSuchVersion = "NoSuchVersion"
+        case notImplemented = "NotImplemented"
+        case requestTimeTooSkewed = "RequestTimeTooSkewed"
+        case signatureDoesNotMatch = "SignatureDoesNotMatch"
+    }
+
+    /// The error code.
+    public var code: Code
+    /// What to tell the caller.
     public var message: String
-    public init(_ code: String, _ message: String) {
+    /// An error with `code` and `message`.
+    public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
-    public var description: String { "\(code): \(message)" }
+    /// `Code: message`.
+    public var description: String { "\(code.rawValue): \(message)" }
 
-    public static func noSuchBucket(_ name: String) -> S3Error { S3Error("NoSuchBucket", "The specified bucket does not exist: \(name)") }
+    /// `NoSuchBucket` for `name`.
+    public static func noSuchBucket(_ name: String) -> S3Error { S3Error(.noSuchBucket, "The specified bucket does not exist: \(name)") }
 }
 
 /// `Enabled` / `Suspended`, or nil for a bucket that never had versioning.
@@ -86,9 +117,9 @@ public final class DiskObjectStore: ObjectStore {
         try await database.pool.write { db in
             if let existingOwner = try String.fetchOne(db, sql: "SELECT owner FROM bucket WHERE name = ?", arguments: [name]) {
                 if existingOwner == owner {
-                    throw S3Error("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.")
+                    throw S3Error(.bucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it.")
                 }
-                throw S3Error("BucketAlreadyExists", "The requested bucket name is not available.")
+                throw S3Error(.bucketAlreadyExists, "The requested bucket name is not available.")
             }
             try db.execute(sql: "INSERT INTO bucket (name, owner, region, createdAt) VALUES (?, ?, ?, ?)",
                            arguments: [name, owner, region, now.timeIntervalSince1970])
@@ -164,13 +195,13 @@ public final class DiskObjectStore: ObjectStore {
             if let versionId {
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM object WHERE bucket = ? AND key = ? AND versionId = ?",
                                                  arguments: [bucket, key, versionId]) else {
-                    throw S3Error("NoSuchVersion", "The specified version does not exist.")
+                    throw S3Error(.noSuchVersion, "The specified version does not exist.")
                 }
                 return (Self.version(from: row, latestSeq: latest), row["file"])
             }
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM object WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
                                              arguments: [bucket, key]), !(row["deleteMarker"] as Bool) else {
-                throw S3Error("NoSuchKey", "The specified key does not exist.")
+                throw S3Error(.noSuchKey, "The specified key does not exist.")
             }
             return (Self.version(from: row, latestSeq: latest), row["file"])
         }
@@ -179,7 +210,7 @@ public final class DiskObjectStore: ObjectStore {
     public func get(bucket: String, key: String, versionId: String?) async throws -> (ObjectVersion, Data) {
         let (version, file) = try await find(bucket: bucket, key: key, versionId: versionId)
         guard !version.isDeleteMarker, let file else {
-            throw S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.")
+            throw S3Error(.methodNotAllowed, "The specified method is not allowed against this resource.")
         }
         let data: Data
         do {

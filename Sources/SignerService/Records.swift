@@ -30,8 +30,11 @@ public struct ProfileRecord: Codable, Sendable, Equatable {
     public var policyRevisionId: String?
 
     /// `arn:aws:signer:<region>:<account>:/signing-profiles/<name>` (note the `:/`).
-    public func arn(region: String) -> String { "arn:aws:signer:\(region):\(account):/signing-profiles/\(name)" }
-    public func versionArn(region: String) -> String { arn(region: region) + "/" + version }
+    public func arn(region: String) -> String { ARN.signer(.signingProfile(name: name), region: region, account: account).description }
+    /// `arn:aws:signer:<region>:<account>:/signing-profiles/<name>/<version>`.
+    public func versionArn(region: String) -> String {
+        ARN.signer(.signingProfileVersion(name: name, version: version), region: region, account: account).description
+    }
 }
 
 /// What kind of request made a job.
@@ -67,5 +70,5 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var signedObject: S3SignedObject?
 
     /// `arn:aws:signer:<region>:<owner>:/signing-jobs/<jobId>`.
-    public func arn(region: String) -> String { "arn:aws:signer:\(region):\(owner):/signing-jobs/\(jobId)" }
+    public func arn(region: String) -> String { ARN.signer(.signingJob(jobId: jobId), region: region, account: owner).description }
 }

@@ -80,7 +80,13 @@ public actor SignerService {
         return String((0..<10).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
     }
 
-    private static let iotPlatforms: Set<String> = ["AmazonFreeRTOS-TI-CC3220SF", "AmazonFreeRTOS-Default", "AWSIoTDeviceManagement-SHA256-ECDSA"]
+    /// The catalog's rules for a platform a stored profile or job names (always one the catalog knows).
+    static func rules(_ platformId: String) throws(SignerError) -> PlatformRules {
+        guard let rules = PlatformCatalog.rules(platformId: platformId) else {
+            throw SignerError(.internalServiceError, "platform \(platformId) is not in this server's catalog")
+        }
+        return rules
+    }
 
     public func putSigningProfile(_ caller: Caller, profileName: String, _ request: PutSigningProfileRequest) async throws -> PutSigningProfileResponse {
         let name = try Validate.profileName(profileName)
@@ -91,7 +97,7 @@ public actor SignerService {
         let validity = try Self.validity(request.signatureValidityPeriod)
         if let tags = request.tags { _ = try Validate.tags(tags) }
         var material = request.signingMaterial
-        if Self.iotPlatforms.contains(platformId) {
+        if try Self.rules(platformId).requiresSigningMaterial {
             guard let arn = material?.certificateArn else { throw SignerError.validation("signing material cannot be null.") }
             _ = try Validate.arn(arn, "signingMaterial.certificateArn")
             let key = try signingKey(arn: arn, caller: caller)
@@ -256,8 +262,9 @@ public actor SignerService {
         guard profile.status == .active else {
             throw SignerError.validation("Signing Profile \(name) is \(profile.status.rawValue.lowercased()); only an active profile can start signing jobs")
         }
-        guard profile.platformId != "Notation-OCI-SHA384-ECDSA" else {
-            throw SignerError.validation("StartSigningJob is not supported for platform Notation-OCI-SHA384-ECDSA; use SignPayload")
+        let rules = try Self.rules(profile.platformId)
+        guard rules.allowsStartSigningJob else {
+            throw SignerError.validation("StartSigningJob is not supported for platform \(profile.platformId)\(rules.allowsSignPayload ? "; use SignPayload" : "")")
         }
         guard let bucket = try await objects.bucket(source.bucketName), bucket.owner == caller.account else {
             throw SignerError.validation("The source bucket \(source.bucketName) does not exist in account \(caller.account)")
@@ -270,10 +277,7 @@ public actor SignerService {
         }
         try admit(account: caller.account)
         let created = timestamp()
-        var expires: Date?
-        if profile.platformId == "AWSLambda-SHA384-ECDSA" {
-            expires = Self.add(profile.signatureValidityPeriod, to: created)
-        }
+        let expires = rules.setsSignatureExpiry ? Self.add(profile.signatureValidityPeriod, to: created) : nil
         let job = JobRecord(jobId: UUID().uuidString.lowercased(), kind: .signingJob, owner: profile.account, invoker: caller.account,
                             requestedBy: caller.principal, clientRequestToken: token, profileName: profile.name,
                             profileVersion: profile.version, platformId: profile.platformId, source: source, destination: destination,
@@ -447,19 +451,22 @@ public actor SignerService {
             throw SignerError.validation("payloadFormat must be \(NotationEnvelope.payloadMediaType) (got \(format))")
         }
         let profile = try await profile(name, owner: request.profileOwner, caller: caller, action: "signer:SignPayload")
-        guard profile.platformId == "Notation-OCI-SHA384-ECDSA" else {
-            throw SignerError.validation("SignPayload is supported only for platform Notation-OCI-SHA384-ECDSA; profile \(name) is \(profile.platformId)")
+        let rules = try Self.rules(profile.platformId)
+        guard rules.allowsSignPayload else {
+            let allowed = PlatformCatalog.ids.filter { PlatformCatalog.rules(platformId: $0)?.allowsSignPayload == true }
+            throw SignerError.validation("SignPayload is supported only for platform \(allowed.joined(separator: ", ")); profile \(name) is \(profile.platformId)")
         }
         guard profile.status == .active else {
             throw SignerError.validation("Signing Profile \(name) is \(profile.status.rawValue.lowercased()); only an active profile can sign")
         }
         let created = timestamp()
+        // The Notary Project envelope always carries an expiry; the job records it when the platform's rules say so.
         let expires = Self.add(profile.signatureValidityPeriod, to: created)
         let job = JobRecord(jobId: UUID().uuidString.lowercased(), kind: .signPayload, owner: profile.account, invoker: caller.account,
                             requestedBy: caller.principal, clientRequestToken: nil, profileName: profile.name, profileVersion: profile.version,
                             platformId: profile.platformId, source: nil, destination: nil, signingMaterial: nil, overrides: profile.overrides,
                             signingParameters: profile.signingParameters, createdAt: created, completedAt: created,
-                            signatureExpiresAt: expires, status: .succeeded, statusReason: "Signing Succeeded", revocation: nil, signedObject: nil)
+                            signatureExpiresAt: rules.setsSignatureExpiry ? expires : nil, status: .succeeded, statusReason: "Signing Succeeded", revocation: nil, signedObject: nil)
         let material = try managed.notationMaterial(now: created)
         let envelope: [UInt8]
         do {
@@ -485,24 +492,21 @@ public actor SignerService {
             throw SignerError.validation("1 validation error detected: Value null at 'certificateHashes' failed to satisfy constraint: Member must not be null")
         }
         var revoked: [String] = []
-        if let jobId = job.split(separator: "/").last.map(String.init), let record = try await store.job(id: jobId),
+        if case .signingJob(let jobId)? = ARN(job)?.signerResource, let record = try await store.job(id: jobId),
            record.arn(region: region) == job, record.revocation != nil {
             revoked.append(job)
         }
-        let parts = versionArn.split(separator: ":", maxSplits: 5).map(String.init)
-        if parts.count == 6 {
-            let path = parts[5].split(separator: "/").map(String.init)
-            if path.count == 3, path[0] == "signing-profiles", let profile = try await store.profile(account: parts[4], name: path[1]),
-               profile.version == path[2], let from = profile.revocation?.revocationEffectiveFrom, time >= from {
-                revoked.append(versionArn)
-            }
+        if let arn = ARN(versionArn), case .signingProfileVersion(let name, let version)? = arn.signerResource,
+           let profile = try await store.profile(account: arn.account, name: name),
+           profile.version == version, let from = profile.revocation?.revocationEffectiveFrom, time >= from {
+            revoked.append(versionArn)
         }
         return GetRevocationStatusResponse(revokedEntities: revoked)
     }
 
     // MARK: - Permissions
 
-    static let permissionActions = ["signer:StartSigningJob", "signer:SignPayload", "signer:GetSigningProfile", "signer:RevokeSignature"]
+    static let permissionActions = PermissionAction.allCases.map(\.rawValue)
 
     static func policySize(_ permissions: [Permission]) -> Int {
         let encoder = JSONEncoder()
@@ -526,9 +530,9 @@ public actor SignerService {
         guard Self.permissionActions.contains(action) else {
             throw SignerError.validation("Action \(action) is not supported. Action must be one of [\(Self.permissionActions.joined(separator: ", "))]")
         }
-        let excluded = profile.platformId == "Notation-OCI-SHA384-ECDSA" ? "signer:StartSigningJob" : (profile.platformId == "AWSLambda-SHA384-ECDSA" ? "signer:SignPayload" : nil)
-        if action == excluded {
-            let allowed = Self.permissionActions.filter { $0 != excluded }
+        let excluded = try Self.rules(profile.platformId).excludedPermissionActions.map(\.rawValue)
+        if excluded.contains(action) {
+            let allowed = Self.permissionActions.filter { !excluded.contains($0) }
             throw SignerError.validation("Action \(action) not supported for platform \(profile.platformId). Action must be one of [\(allowed.joined(separator: ", "))]")
         }
         guard Self.isAccountOrRole(principal) else {
@@ -555,12 +559,10 @@ public actor SignerService {
     }
 
     static func isAccountOrRole(_ principal: String) -> Bool {
-        func digits(_ s: Substring) -> Bool { s.count == 12 && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
-        if digits(principal[...]) { return true }
-        let parts = principal.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"), parts[2] == "iam", parts[3].isEmpty, digits(parts[4]) else { return false }
-        let resource = parts[5].split(separator: "/", omittingEmptySubsequences: false)
-        return resource.count == 2 && resource[0] == "role" && !resource[1].isEmpty
+        func digits(_ s: String) -> Bool { s.count == 12 && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+        if digits(principal) { return true }
+        guard let arn = ARN(principal), arn.partition.hasPrefix("aws"), digits(arn.account) else { return false }
+        return arn.iamRoleName != nil
     }
 
     public nonisolated func listProfilePermissions(_ caller: Caller, profileName: String, nextToken: String?) async throws -> ListProfilePermissionsResponse {
@@ -602,13 +604,10 @@ public actor SignerService {
 
     /// The caller's profile named by a profile ARN; malformed → BadRequestException, missing → NotFoundException.
     nonisolated func taggedProfile(_ arn: String, caller: Caller) async throws -> ProfileRecord {
-        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).map(String.init)
-        let path = parts.count == 6 ? parts[5].split(separator: "/", omittingEmptySubsequences: false).map(String.init) : []
-        guard parts.count == 6, parts[0] == "arn", parts[2] == "signer", path.count == 3, path[0].isEmpty, path[1] == "signing-profiles",
-              (try? Validate.profileName(path[2])) != nil else {
+        guard let parsed = ARN(arn), case .signingProfile(let name)? = parsed.signerResource, (try? Validate.profileName(name)) != nil else {
             throw SignerError(.badRequest, "\(arn) is not a signing profile ARN (arn:aws:signer:<region>:<account>:/signing-profiles/<name>)")
         }
-        guard parts[4] == caller.account, parts[3] == region, let profile = try await store.profile(account: caller.account, name: path[2]) else {
+        guard parsed.account == caller.account, parsed.region == region, let profile = try await store.profile(account: caller.account, name: name) else {
             throw SignerError(.notFound, "Resource \(arn) not found")
         }
         return profile

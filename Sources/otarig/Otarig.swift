@@ -3,6 +3,7 @@ import CodeSigning
 import Foundation
 import SignerHTTP
 import SignerService
+import SigV4
 
 /// `otarig`: the one executable. Only this target reads arguments, the environment and files.
 @main

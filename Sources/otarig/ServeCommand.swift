@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import SignerHTTP
 import SignerService
+import SigV4
 
 /// `otarig serve`: the AWS Signer API (with the S3 and ACM calls signing needs) on one port.
 struct ServeCommand: AsyncParsableCommand {

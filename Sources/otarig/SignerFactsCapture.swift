@@ -1,10 +1,8 @@
 import ArgumentParser
-import CodeSigning
-import Crypto
 import Foundation
 import OTAVerifier
-import SignerAPI
-import SignerHTTP
+import SigV4
+import SignerClient
 
 /// Where a signing service is and who calls it: the endpoint, region and credentials the aws CLI would use.
 struct SignerEndpointOptions: ParsableArguments {
@@ -17,11 +15,11 @@ struct SignerEndpointOptions: ParsableArguments {
     @Option(name: .customLong("aws-profile"), help: ArgumentHelp("The credentials profile. Default: $AWS_PROFILE, then default; keys in $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY win.", valueName: "name"))
     var awsProfile: String?
 
-    func client() throws -> AWSServiceClient {
+    func client() throws -> SignerClient {
         try Self.client(endpoint: endpoint, region: region, awsProfile: awsProfile)
     }
 
-    static func client(endpoint: String?, region: String?, awsProfile: String?) throws -> AWSServiceClient {
+    static func client(endpoint: String?, region: String?, awsProfile: String?) throws -> SignerClient {
         let environment = ProcessInfo.processInfo.environment
         func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         guard let text = endpoint ?? env("AWS_ENDPOINT_URL_SIGNER") ?? env("AWS_ENDPOINT_URL") else {
@@ -54,130 +52,7 @@ struct SignerEndpointOptions: ParsableArguments {
             }
             signer = SigV4ClientSigner(accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey, region: region)
         }
-        return AWSServiceClient(endpoint: url, signer: signer)
-    }
-}
-
-/// A SigV4-signed HTTP client for the Signer REST-JSON API, the S3 GetObject and ACM GetCertificate calls a capture needs.
-struct AWSServiceClient: Sendable {
-    var endpoint: URL
-    var signer: SigV4ClientSigner
-
-    struct Failure: Error { var message: String }
-
-    /// Sends one request; `path` segments are encoded here. A non-2xx answer throws with the service's message.
-    func call(_ method: String, _ segments: [String], query: [(String, String)] = [], body: [UInt8] = [], service: String,
-              headers: [(name: String, value: String)] = []) async throws -> Data {
-        let rawPath = "/" + segments.map { SigV4ClientSigner.encode($0) }.joined(separator: "/")
-        let rawQuery = query.map { "\(SigV4ClientSigner.encode($0.0))=\(SigV4ClientSigner.encode($0.1))" }.joined(separator: "&")
-        let host = endpoint.host ?? "127.0.0.1"
-        let port = endpoint.port ?? 80
-        let hostHeader = endpoint.port.map { "\(host):\($0)" } ?? host
-        let target = rawPath + (rawQuery.isEmpty ? "" : "?" + rawQuery)
-        let signed = signer.sign(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: [("host", hostHeader)] + headers, body: body,
-                                 service: service, now: Date())
-        let response: HTTPClient.Response
-        do {
-            response = try HTTPClient.send(host: host, port: port, method: method, target: target,
-                                           headers: [("host", hostHeader)] + headers + signed, body: body)
-        } catch {
-            throw Failure(message: "cannot reach \(endpoint.absoluteString): \(error)")
-        }
-        guard (200..<300).contains(response.status) else {
-            let text = String(decoding: response.body.prefix(400), as: UTF8.self)
-            throw Failure(message: "\(method) \(rawPath) answered HTTP \(response.status): \(text)")
-        }
-        return Data(response.body)
-    }
-
-    func signer<T: Decodable>(_ type: T.Type, _ segments: [String], query: [(String, String)] = []) async throws -> T {
-        let data = try await call("GET", segments, query: query, service: "signer")
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        do {
-            return try decoder.decode(T.self, from: data)
-        } catch {
-            throw Failure(message: "GET /\(segments.joined(separator: "/")) answered JSON that is not a \(T.self): \(error)")
-        }
-    }
-}
-
-/// Reads the facts the policy layer needs from a signing service: every succeeded signing job (DescribeSigningJob),
-/// its signature (the signed object, read from the destination bucket), its profile's revocation
-/// (GetSigningProfile), and the service's own answer on the job and the profile version at the signing time
-/// (GetRevocationStatus).
-enum SignerFactsCapture {
-    static func capture(_ client: AWSServiceClient, progress: (String) -> Void) async throws -> SignerFacts {
-        var facts = SignerFacts(capturedAt: Date(), source: client.endpoint.absoluteString)
-        var summaries: [SigningJob] = []
-        var token: String?
-        repeat {
-            var query = [("maxResults", "25")]
-            if let token { query.append(("nextToken", token)) }
-            let page = try await client.signer(ListSigningJobsResponse.self, ["signing-jobs"], query: query)
-            summaries += page.jobs
-            token = page.nextToken
-        } while token != nil
-
-        var profiles: [String: GetSigningProfileResponse] = [:]
-        var certificateHashes: [String: String] = [:]
-        for summary in summaries where summary.status == .succeeded {
-            let job = try await client.signer(DescribeSigningJobResponse.self, ["signing-jobs", summary.jobId])
-            let profileKey = job.profileName + "\u{0}" + job.jobOwner
-            if profiles[profileKey] == nil {
-                profiles[profileKey] = try? await client.signer(GetSigningProfileResponse.self, ["signing-profiles", job.profileName],
-                                                                query: [("profileOwner", job.jobOwner)])
-            }
-            let profile = profiles[profileKey]
-            let signedAt = job.completedAt ?? job.createdAt
-
-            var signature = ""
-            if let bucket = job.signedObject?.s3?.bucketName, let key = job.signedObject?.s3?.key {
-                do {
-                    let object = try await client.call("GET", [bucket] + key.split(separator: "/", omittingEmptySubsequences: false).map(String.init), service: "s3")
-                    signature = try SignedObjectDocument(decoding: object).signatureBase64
-                } catch {
-                    progress("warning: signing job \(job.jobId): its signed object s3://\(bucket)/\(key) does not read (\(error)); the job cannot be matched to an image")
-                }
-            }
-
-            let jobArn = "arn:aws:signer:\(client.signer.region):\(job.jobOwner):/signing-jobs/\(job.jobId)"
-            let versionArn = profile.map { "\($0.arn)/\(job.profileVersion)" }
-            var revokedEntities: [String]?
-            if let certificateArn = job.signingMaterial?.certificateArn, certificateHashes[certificateArn] == nil {
-                certificateHashes[certificateArn] = try? await certificateHash(client, arn: certificateArn)
-            }
-            if let versionArn, let hash = job.signingMaterial?.certificateArn.flatMap({ certificateHashes[$0] }) {
-                revokedEntities = try? await client.signer(GetRevocationStatusResponse.self, ["revocations"], query: [
-                    ("signatureTimestamp", UTCTimestamp.string(signedAt)), ("platformId", job.platformId),
-                    ("profileVersionArn", versionArn), ("jobArn", jobArn), ("certificateHashes", hash),
-                ]).revokedEntities
-            }
-            facts.signingJobs.append(SignerFacts.SigningJob(
-                jobId: job.jobId, signature: signature, platformId: job.platformId, profileName: job.profileName,
-                profileVersion: job.profileVersion, signedAt: signedAt, signatureExpiresAt: job.signatureExpiresAt,
-                revocation: job.revocationRecord.map { .init(revokedAt: $0.revokedAt, revokedBy: $0.revokedBy, reason: $0.reason) },
-                jobArn: jobArn, profileVersionArn: versionArn, revokedEntities: revokedEntities))
-        }
-        for profile in profiles.values.sorted(by: { $0.profileName < $1.profileName }) {
-            if let record = profile.revocationRecord, let effective = record.revocationEffectiveFrom {
-                facts.profileRevocations.append(.init(profileName: profile.profileName, profileVersion: profile.profileVersion,
-                                                      effectiveTime: effective, revokedAt: record.revokedAt, reason: profile.statusReason))
-            }
-        }
-        return facts
-    }
-
-    /// The SHA-256 of the signing certificate's DER, hex, from ACM GetCertificate.
-    static func certificateHash(_ client: AWSServiceClient, arn: String) async throws -> String {
-        let body = try JSONSerialization.data(withJSONObject: ["CertificateArn": arn])
-        let data = try await client.call("POST", [""], body: Array(body), service: "acm",
-                                         headers: [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", "CertificateManager.GetCertificate")])
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let pem = object["Certificate"] as? String,
-              let body = pem.components(separatedBy: "-----BEGIN CERTIFICATE-----").dropFirst().first?.components(separatedBy: "-----END").first,
-              let der = Data(base64Encoded: body.filter { !$0.isWhitespace })
-        else { throw AWSServiceClient.Failure(message: "GetCertificate gave no certificate") }
-        return SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
+        return SignerClient(endpoint: url, signer: signer)
     }
 }
 
@@ -217,8 +92,8 @@ struct FactsCommand: ParsableCommand {
             let facts: SignerFacts
             do {
                 facts = try await SignerFactsCapture.capture(client) { Console.error($0) }
-            } catch let failure as AWSServiceClient.Failure {
-                throw OtarigError("cannot capture signer facts: \(failure.message)")
+            } catch {
+                throw OtarigError("cannot capture signer facts: \(error.message)")
             }
             try Files.writeAtomically(try facts.encoded(), to: out)
             let revoked = facts.signingJobs.filter { $0.revocation != nil }.count

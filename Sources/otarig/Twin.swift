@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OTAVerifier
+import SignerClient
 
 /// The options `otarig verify` and `otarig explain` add to the device inputs: which PAL the twin plays, the
 /// CC3220SF's root catalog, and where the policy layer's signer facts come from.
@@ -75,8 +76,8 @@ struct TwinOptions: ParsableArguments {
             let client = try SignerEndpointOptions.client(endpoint: signer, region: nil, awsProfile: nil)
             do {
                 return try await SignerFactsCapture.capture(client) { Console.error($0) }
-            } catch let failure as AWSServiceClient.Failure {
-                throw OtarigError("cannot read signer facts from \(signer): \(failure.message)")
+            } catch {
+                throw OtarigError("cannot read signer facts from \(signer): \(error.message)")
             }
         }
         return try revocations.map { path -> SignerFacts in

@@ -61,7 +61,8 @@ struct SigningTests {
         let rsa = try SigningKey.generate(.rsa2048)
         #expect(try SigningPlan.resolve(platform: platform, key: rsa).algorithm == .sha256WithRSA)
         let overridden = SigningPlatformOverrides(signingConfiguration: .init(encryptionAlgorithm: .ecdsa))
-        #expect(throws: CodeSigningError.self) { try SigningPlan.resolve(platform: platform, overrides: overridden, key: rsa) }
+        let conflict = #expect(throws: CodeSigningError.self) { try SigningPlan.resolve(platform: platform, overrides: overridden, key: rsa) }
+        #expect(conflict?.code == .algorithmNotAllowed)
     }
 
     @Test("refuses an RSA key on an ECDSA-only platform, naming the platform and the fix")
@@ -96,9 +97,11 @@ struct SigningTests {
     @Test("refuses a P-384 key on a SHA-256 platform, and a P-256 key on a SHA-384 platform")
     func refusesCurveHashMismatch() throws {
         let p384 = try SigningKey.generate(.ecP384)
-        #expect(throws: CodeSigningError.self) { try SigningPlan.resolve(platform: Fixture.platform("AmazonFreeRTOS-Default"), key: p384) }
+        let sha256 = #expect(throws: CodeSigningError.self) { try SigningPlan.resolve(platform: Fixture.platform("AmazonFreeRTOS-Default"), key: p384) }
+        #expect(sha256?.code == .algorithmNotAllowed && sha256?.message.contains("use an ECDSA P-256 key") == true)
         let p256 = try SigningKey.generate(.ecP256)
-        #expect(throws: CodeSigningError.self) { try SigningPlan.resolve(platform: Fixture.platform("AWSLambda-SHA384-ECDSA"), key: p256) }
+        let sha384 = #expect(throws: CodeSigningError.self) { try SigningPlan.resolve(platform: Fixture.platform("AWSLambda-SHA384-ECDSA"), key: p256) }
+        #expect(sha384?.code == .algorithmNotAllowed && sha384?.message.contains("use an ECDSA P-384 key") == true)
     }
 
     @Test("refuses a format the platform does not support")

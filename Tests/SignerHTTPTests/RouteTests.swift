@@ -2,6 +2,7 @@ import CodeSigning
 import Foundation
 import HTTPTypes
 import Logging
+import SigV4
 import SignerAPI
 import SignerService
 import Testing
@@ -40,21 +41,18 @@ final class TestServer: @unchecked Sendable {
     /// Sends a request signed by `credential` for `service` (nil: unsigned).
     func send(_ method: HTTPRequest.Method, _ target: String, body: [UInt8] = [], service: String? = "signer", credential: Credential = alice,
               headers extra: [(String, String)] = []) async throws -> Reply {
-        let timestamp = SigV4Verifier.formatTimestamp(Date())
         let path = String(target.prefix { $0 != "?" })
         let query = target.contains("?") ? String(target.drop { $0 != "?" }.dropFirst()) : ""
-        var headerList: [(name: String, value: String)] = [("host", "127.0.0.1:8765"), ("x-amz-date", timestamp)] + extra.map { ($0.0.lowercased(), $0.1) }
-        if service == "s3" { headerList.append(("x-amz-content-sha256", SHA256Hex.of(body))) }
-        var fields = HTTPFields()
+        var headerList: [(name: String, value: String)] = extra.map { ($0.0.lowercased(), $0.1) }
         if let service {
-            let names = headerList.map(\.name).sorted()
-            let auth = SigV4Verifier.Authorization(accessKeyId: credential.accessKeyId, date: String(timestamp.prefix(8)), region: "us-east-1",
-                                                   service: service, signedHeaders: names, signature: "", timestamp: timestamp, presigned: false, expires: nil)
-            let request = SigV4Verifier.Request(method: method.rawValue, rawPath: path, rawQuery: query, headers: headerList, body: body)
-            let signature = SigV4Verifier(credentials: [credential]).signature(for: request, auth: auth, secret: credential.secretAccessKey)
-            fields[.authorization] = "AWS4-HMAC-SHA256 Credential=\(credential.accessKeyId)/\(auth.date)/us-east-1/\(service)/aws4_request, SignedHeaders=\(names.joined(separator: ";")), Signature=\(signature)"
+            let signer = SigV4ClientSigner(accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey, region: "us-east-1")
+            headerList += signer.sign(method: method.rawValue, rawPath: path, rawQuery: query, headers: [("host", "127.0.0.1:8765")] + headerList,
+                                      body: body, service: service, now: Date())
+        } else {
+            headerList.append(("x-amz-date", SigV4Timestamp.format(Date())))
         }
-        for (name, value) in headerList where name != "host" { fields[HTTPField.Name(name)!] = value }
+        var fields = HTTPFields()
+        for (name, value) in headerList { fields[HTTPField.Name(name)!] = value }
         let head = HTTPRequest(method: method, scheme: "http", authority: "127.0.0.1:8765", path: target, headerFields: fields)
         let response = await responder.respond(to: head, body: body)
         let sink = CollectingWriter.Sink()

@@ -72,16 +72,18 @@ struct SignerServiceTests {
         defer { fixture.remove() }
         let put = try await fixture.service.putSigningProfile(ServiceFixture.alice, profileName: "lambda_p", PutSigningProfileRequest(platformId: "AWSLambda-SHA384-ECDSA"))
         let now = fixture.clock.now
-        await #expect(throws: SignerError.self) {
+        let future = await #expect(throws: SignerError.self) {
             try await fixture.service.revokeSigningProfile(ServiceFixture.alice, profileName: "lambda_p",
                                                            RevokeSigningProfileRequest(profileVersion: put.profileVersion, reason: "r", effectiveTime: now.addingTimeInterval(3600)))
         }
+        #expect(future?.code == .validation && future?.message.contains("effectiveTime must not be in the future") == true, "\(String(describing: future))")
         try await fixture.service.revokeSigningProfile(ServiceFixture.alice, profileName: "lambda_p",
                                                        RevokeSigningProfileRequest(profileVersion: put.profileVersion, reason: "leaked", effectiveTime: now.addingTimeInterval(-100)))
-        await #expect(throws: SignerError.self) {
+        let later = await #expect(throws: SignerError.self) {
             try await fixture.service.revokeSigningProfile(ServiceFixture.alice, profileName: "lambda_p",
                                                            RevokeSigningProfileRequest(profileVersion: put.profileVersion, reason: "r", effectiveTime: now.addingTimeInterval(-50)))
         }
+        #expect(later?.code == .validation && later?.message.contains("effectiveTime may only move earlier") == true, "\(String(describing: later))")
         try await fixture.service.revokeSigningProfile(ServiceFixture.alice, profileName: "lambda_p",
                                                        RevokeSigningProfileRequest(profileVersion: put.profileVersion, reason: "earlier", effectiveTime: now.addingTimeInterval(-500)))
         let profile = try await fixture.service.getSigningProfile(ServiceFixture.alice, profileName: "lambda_p", profileOwner: nil)
@@ -91,11 +93,12 @@ struct SignerServiceTests {
                                                                    platformId: "AWSLambda-SHA384-ECDSA", profileVersionArn: put.profileVersionArn,
                                                                    jobArn: "arn:aws:signer:us-east-1:111111111111:/signing-jobs/none", certificateHashes: ["aa"])
         #expect(status.revokedEntities == [put.profileVersionArn])
-        await #expect(throws: SignerError.self) {
+        let revokedStart = await #expect(throws: SignerError.self) {
             _ = try await fixture.service.startSigningJob(ServiceFixture.alice, StartSigningJobRequest(
                 source: Source(s3: S3Source(bucketName: "b", key: "k", version: "v")), destination: Destination(s3: S3Destination(bucketName: "b")),
                 profileName: "lambda_p", clientRequestToken: "t"))
         }
+        #expect(revokedStart?.code == .validation && revokedStart?.message.contains("only an active profile can start signing jobs") == true, "\(String(describing: revokedStart))")
     }
 
     @Test("pages profiles 25 at a time with an opaque token, and refuses a forged one")
@@ -112,12 +115,14 @@ struct SignerServiceTests {
         let second = try await fixture.service.listSigningProfiles(ServiceFixture.alice, includeCanceled: false, maxResults: 25, nextToken: token, platformId: nil, statuses: [])
         #expect(second.profiles.map(\.profileName) == ["p25", "p26", "p27", "p28", "p29"])
         #expect(second.nextToken == nil)
-        await #expect(throws: SignerError.self) {
+        let forged = await #expect(throws: SignerError.self) {
             _ = try await fixture.service.listSigningProfiles(ServiceFixture.alice, includeCanceled: false, maxResults: nil, nextToken: "forged", platformId: nil, statuses: [])
         }
-        await #expect(throws: SignerError.self) {
+        #expect(forged?.code == .validation && forged?.message.contains("nextToken is invalid") == true, "\(String(describing: forged))")
+        let bogus = await #expect(throws: SignerError.self) {
             _ = try await fixture.service.listSigningProfiles(ServiceFixture.alice, includeCanceled: false, maxResults: nil, nextToken: nil, platformId: nil, statuses: ["Bogus"])
         }
+        #expect(bogus?.code == .validation && bogus?.message.contains("statuses") == true, "\(String(describing: bogus))")
     }
 
     @Test("keeps everything across a restart, and finishes a job found in progress")

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SigV4
 
 /// S3's older presigned-URL form (`?AWSAccessKeyId=…&Expires=…&Signature=…`, HMAC-SHA1), which `aws s3 presign` and
 /// boto3's `generate_presigned_url` still produce for S3 unless told to use SigV4. Accepted for GET and HEAD only.
@@ -15,12 +16,12 @@ enum SigV2Query {
 
     /// Whether the query carries a SigV2 presigned signature.
     static func applies(to rawQuery: String) -> Bool {
-        let names = Set(SigV4Verifier.queryPairs(rawQuery).map(\.0))
+        let names = Set(SigV4Canonical.queryPairs(rawQuery).map(\.0))
         return names.contains("AWSAccessKeyId") && names.contains("Signature") && names.contains("Expires")
     }
 
     static func verify(method: String, rawPath: String, rawQuery: String, credentials: [String: Credential], now: Date) throws(SigV4Verifier.Failure) -> Credential {
-        let pairs = SigV4Verifier.queryPairs(rawQuery)
+        let pairs = SigV4Canonical.queryPairs(rawQuery)
         func value(_ name: String) -> String? { pairs.first { $0.0 == name }?.1 }
         guard method == "GET" || method == "HEAD" else {
             throw SigV4Verifier.Failure(kind: .malformed, message: "Query-string signatures (Signature Version 2) are accepted for GET and HEAD only; sign with SigV4")
@@ -43,7 +44,7 @@ enum SigV2Query {
         let stringToSign = "\(method)\n\n\n\(expiresText)\n\(resource)"
         let expected = Data(HMAC<Insecure.SHA1>.authenticationCode(for: Array(stringToSign.utf8),
                                                                    using: SymmetricKey(data: Array(credential.secretAccessKey.utf8)))).base64EncodedString()
-        guard SigV4Verifier.constantTimeEqual(expected, signature) else {
+        guard SigV4Canonical.constantTimeEqual(expected, signature) else {
             throw SigV4Verifier.Failure(kind: .badSignature, message: "The request signature we calculated does not match the signature you provided.")
         }
         return credential

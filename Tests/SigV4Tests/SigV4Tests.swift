@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SignerHTTP
+@testable import SigV4
 
 @Suite("SigV4 verification")
 struct SigV4Tests {
@@ -22,7 +22,7 @@ struct SigV4Tests {
 
     static func signed(_ method: String = "PUT", path: String = "/signing-profiles/p1", query: String = "", body: [UInt8] = Array("{}".utf8),
                        service: String = "signer", region: String = "us-east-1", at date: Date, credential: Credential = example) -> SigV4Verifier.Request {
-        let timestamp = SigV4Verifier.formatTimestamp(date)
+        let timestamp = SigV4Timestamp.format(date)
         var request = SigV4Verifier.Request(method: method, rawPath: path, rawQuery: query,
                                             headers: [("host", "127.0.0.1:8765"), ("x-amz-date", timestamp), ("content-type", "application/json")],
                                             body: body)
@@ -88,14 +88,14 @@ struct SigV4Tests {
         }
         let request = SigV4Verifier.Request(method: "get", rawPath: "/tags/arn%3Aaws%3Asigner", rawQuery: "statuses=Revoked&statuses=Active&b=a%20b",
                                             headers: [("host", "h  with   spaces")], body: [])
-        let signer = SigV4Verifier.canonicalRequest(request, auth: auth("signer")).split(separator: "\n", omittingEmptySubsequences: false)
+        let signer = SigV4Canonical.canonicalRequest(request, auth: auth("signer")).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(signer[0] == "GET")
         #expect(signer[1] == "/tags/arn%253Aaws%253Asigner")
         #expect(signer[2] == "b=a%20b&statuses=Active&statuses=Revoked")
         #expect(signer[3] == "host:h with spaces")
-        let s3 = SigV4Verifier.canonicalRequest(request, auth: auth("s3")).split(separator: "\n", omittingEmptySubsequences: false)
+        let s3 = SigV4Canonical.canonicalRequest(request, auth: auth("s3")).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(s3[1] == "/tags/arn%3Aaws%3Asigner")
-        #expect(SigV4Verifier.normalize("/a/./b/../c//d/") == "/a/c/d/")
+        #expect(SigV4Canonical.normalize("/a/./b/../c//d/") == "/a/c/d/")
     }
 }
 
