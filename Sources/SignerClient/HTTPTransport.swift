@@ -38,8 +38,30 @@ public struct HTTPExchange: Sendable {
     }
 }
 
-/// Carries one exchange to a server: a socket (`SocketTransport`) in the tool, the responder itself in tests.
+/// Where requests go: scheme, host and port of the service's endpoint.
+public struct HTTPOrigin: Equatable, Sendable {
+    /// `http` or `https`.
+    public var scheme: String
+    public var host: String
+    public var port: Int
+
+    /// An origin from its parts.
+    public init(scheme: String, host: String, port: Int) {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+    }
+
+    /// The full URL of `target` (a raw path and query) at this origin.
+    public func url(target: String) -> String {
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        return "\(scheme)://\(bracketed):\(port)\(target)"
+    }
+}
+
+/// Carries one exchange to a server: async-http-client in the tool (`AsyncHTTPTransport`), the responder itself in
+/// tests.
 public protocol HTTPTransport: Sendable {
-    /// Sends the request to `host`:`port` and returns the whole answer; a transport failure throws.
-    func send(_ request: HTTPExchange.Request, host: String, port: Int) async throws -> HTTPExchange.Response
+    /// Sends the request to `origin` and returns the whole answer; a transport failure throws.
+    func send(_ request: HTTPExchange.Request, to origin: HTTPOrigin) async throws -> HTTPExchange.Response
 }

@@ -3,7 +3,7 @@ import SigV4
 import SignerAPI
 
 /// A SigV4-signed client of a signing service's Signer REST-JSON API and the S3 GetObject and ACM GetCertificate
-/// calls facts capture needs. The transport is given (`SocketTransport` in the tool; the responder itself in tests).
+/// calls facts capture needs. The transport is given (`AsyncHTTPTransport` in the tool; the responder itself in tests).
 public struct SignerClient: Sendable {
     /// The service's base URL (`http://127.0.0.1:8765`).
     public var endpoint: URL
@@ -14,8 +14,8 @@ public struct SignerClient: Sendable {
     /// The clock used for the signatures' `X-Amz-Date`.
     public var now: @Sendable () -> Date
 
-    /// A client of `endpoint` (http; host and optional port).
-    public init(endpoint: URL, signer: SigV4ClientSigner, transport: any HTTPTransport = SocketTransport(),
+    /// A client of `endpoint` (http or https; host and optional port).
+    public init(endpoint: URL, signer: SigV4ClientSigner, transport: any HTTPTransport = AsyncHTTPTransport(),
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.endpoint = endpoint
         self.signer = signer
@@ -47,7 +47,8 @@ public struct SignerClient: Sendable {
         let rawPath = "/" + segments.map { SigV4ClientSigner.encode($0) }.joined(separator: "/")
         let rawQuery = query.map { "\(SigV4ClientSigner.encode($0.0))=\(SigV4ClientSigner.encode($0.1))" }.joined(separator: "&")
         let host = endpoint.host ?? "127.0.0.1"
-        let port = endpoint.port ?? 80
+        let scheme = endpoint.scheme?.lowercased() ?? "http"
+        let port = endpoint.port ?? (scheme == "https" ? 443 : 80)
         let hostHeader = endpoint.port.map { "\(host):\($0)" } ?? host
         let target = rawPath + (rawQuery.isEmpty ? "" : "?" + rawQuery)
         let unsigned = [("host", hostHeader)] + headers
@@ -56,7 +57,7 @@ public struct SignerClient: Sendable {
         let response: HTTPExchange.Response
         do {
             response = try await transport.send(HTTPExchange.Request(method: method, target: target, headers: unsigned + signed, body: body),
-                                                host: host, port: port)
+                                                to: HTTPOrigin(scheme: scheme, host: host, port: port))
         } catch {
             throw Failure(message: "cannot reach \(endpoint.absoluteString): \(error)")
         }

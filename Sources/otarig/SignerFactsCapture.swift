@@ -26,10 +26,7 @@ struct SignerEndpointOptions: ParsableArguments {
             throw OtarigError("no signing service: pass --endpoint URL (e.g. http://127.0.0.1:8765 for 'otarig serve') or set AWS_ENDPOINT_URL")
         }
         guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw OtarigError("--endpoint '\(text)' is not an http URL such as http://127.0.0.1:8765")
-        }
-        guard scheme == "http" else {
-            throw OtarigError("--endpoint '\(text)' is https; otarig speaks plain http to a signing service on the lab network (otarig serve). For AWS Signer, capture through an http proxy that forwards to it")
+            throw OtarigError("--endpoint '\(text)' is not an http(s) URL such as http://127.0.0.1:8765 or https://signer.us-east-1.amazonaws.com")
         }
         let region = region ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1"
         let signer: SigV4ClientSigner

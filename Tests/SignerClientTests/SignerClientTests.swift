@@ -14,7 +14,7 @@ import Testing
 struct ResponderTransport: HTTPTransport {
     let responder: OtarigResponder
 
-    func send(_ request: HTTPExchange.Request, host: String, port: Int) async throws -> HTTPExchange.Response {
+    func send(_ request: HTTPExchange.Request, to origin: HTTPOrigin) async throws -> HTTPExchange.Response {
         var fields = HTTPFields()
         var authority: String?
         for header in request.headers {
