@@ -50,18 +50,9 @@ public enum FlashError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The ROM loader's error codes (esptool's serial-protocol documentation).
+    /// What a loader error code means (`ROMErrorCode`), or "unknown error".
     public static func meaning(_ code: UInt8) -> String {
-        switch code {
-        case 0x05: "received message invalid"
-        case 0x06: "failed to act on received message"
-        case 0x07: "invalid CRC in message"
-        case 0x08: "flash write error"
-        case 0x09: "flash read error"
-        case 0x0A: "flash read length error"
-        case 0x0B: "deflate error"
-        default: "unknown error"
-        }
+        ROMErrorCode(rawValue: code)?.meaning ?? "unknown error"
     }
 
     static func format(_ seconds: Double) -> String {
@@ -140,7 +131,7 @@ public final class ESP32Flasher {
 
     /// SYNC until the ROM answers, then drops its seven extra answers.
     public func connect(attempts: Int = 7) throws(FlashError) {
-        let sync: [UInt8] = [0x07, 0x07, 0x12, 0x20] + [UInt8](repeating: 0x55, count: 32)
+        let sync = ROMRequest.syncPayload
         drain()
         for _ in 0..<attempts {
             do {

@@ -80,7 +80,7 @@ struct LoaderTests {
         frames(loader.receive(request.encoded)).first.flatMap(ROMResponse.init(decoding:))
     }
 
-    static let syncData: [UInt8] = [0x07, 0x07, 0x12, 0x20] + [UInt8](repeating: 0x55, count: 32)
+    static let syncData = ROMRequest.syncPayload
 
     static func dataPacket(_ opcode: ROMOpcode, sequence: UInt32, _ payload: [UInt8]) -> ROMRequest {
         ROMRequest(opcode, checksum: ROMRequest.checksum(payload),
