@@ -12,54 +12,6 @@ public protocol LoaderLink: AnyObject {
     var now: Double { get }
 }
 
-/// Why flashing stopped, with what an engineer needs to act.
-public enum FlashError: Error, Equatable, Sendable, CustomStringConvertible {
-    case syncFailed(attempts: Int)
-    case noAnswer(command: String, seconds: Double)
-    case deviceError(command: String, code: UInt8)
-    case notAnESP32(magic: UInt32)
-    case blockFailed(index: Int, offset: Int, attempts: Int, last: String)
-    case digestMismatch(offset: Int, size: Int, expected: String, device: String)
-    case imageTooLarge(offset: Int, size: Int, flashSize: Int)
-    /// The chip's partition table cannot take an OTA update as staged here.
-    case layout(String)
-    case link(String)
-    /// The board's loader cannot do this (a QEMU board has no raw flash access over its UART).
-    case unsupported(String)
-
-    public var description: String {
-        switch self {
-        case .syncFailed(let attempts):
-            return "the chip did not answer SYNC in \(attempts) attempts: is it in download mode (hold BOOT/IO0 low while resetting), and is this its port?"
-        case .noAnswer(let command, let seconds):
-            return "no answer to \(command) within \(Self.format(seconds)) s"
-        case .deviceError(let command, let code):
-            return "the chip refused \(command): error 0x\(String(code, radix: 16)) (\(Self.meaning(code)))"
-        case .notAnESP32(let magic):
-            return "the chip's magic register reads 0x\(String(magic, radix: 16)), not 0xf01d83 (ESP32); this flasher drives the ESP32"
-        case .blockFailed(let index, let offset, let attempts, let last):
-            return "block \(index) at offset 0x\(String(offset, radix: 16)) failed after \(attempts) attempts: \(last)"
-        case .digestMismatch(let offset, let size, let expected, let device):
-            return "the flash at 0x\(String(offset, radix: 16)) (\(size) bytes) has MD5 \(device), the image \(expected): the write did not take"
-        case .imageTooLarge(let offset, let size, let flashSize):
-            return "\(size) bytes at 0x\(String(offset, radix: 16)) end past the \(flashSize / 1024 / 1024) MiB flash"
-        case .layout(let why), .link(let why):
-            return why
-        case .unsupported(let what):
-            return "this board's loader cannot \(what)"
-        }
-    }
-
-    /// What a loader error code means (`ROMErrorCode`), or "unknown error".
-    public static func meaning(_ code: UInt8) -> String {
-        ROMErrorCode(rawValue: code)?.meaning ?? "unknown error"
-    }
-
-    static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
-    }
-}
-
 /// Flashes an ESP32 through its ROM loader (no stub): sync, chip check, SPI attach and parameters, FLASH_BEGIN/DATA
 /// in 1 KiB blocks or FLASH_DEFL_* with one zlib stream, each block retried, and an MD5 check of what was written.
 public final class ESP32Flasher {
@@ -255,12 +207,6 @@ public final class ESP32Flasher {
     }
 }
 
-func hexByte(_ byte: UInt8) -> String {
-    let digits = String(byte, radix: 16)
-    return digits.count == 1 ? "0" + digits : digits
-}
-
-
 extension ESP32Flasher {
     /// What the FreeRTOS agent has when an OTA download completes, put on the chip (layout in Boards/README.md): the
     /// image in the OTA slot after the one otadata selects, the job in the staging partition. Returns the slot.
@@ -305,12 +251,5 @@ extension ESP32Flasher {
         defer { progress = reporting }
         try write(record, at: staging.offset, compress: false)
         return target
-    }
-}
-
-extension Insecure {
-    /// The MD5 of `bytes` as lower-case hex, as SPI_FLASH_MD5 reports it.
-    public static func md5Hex(_ bytes: [UInt8]) -> String {
-        MD5.hash(data: bytes).map { hexByte($0) }.joined()
     }
 }
