@@ -117,6 +117,7 @@ let package = Package(
         .testTarget(name: "SignerHTTPTests", dependencies: ["SignerHTTP", "SignerService", "SignerAPI", "CodeSigning"]),
         .testTarget(name: "OTAVerifierTests", dependencies: ["OTAVerifier", "DeviceFirmware"]),
         .testTarget(name: "FlashProtocolTests", dependencies: ["FlashProtocol", "BoardSim", "BoardModel", "SerialIO"]),
+        .testTarget(name: "HILRunnerTests", dependencies: ["HILRunner", "FlashProtocol", "BoardSim", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "OtarigTests", dependencies: ["otarig", "SignerAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v6]

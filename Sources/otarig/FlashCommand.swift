@@ -2,19 +2,8 @@ import ArgumentParser
 import Crypto
 import FlashProtocol
 import Foundation
+import HILRunner
 import SerialIO
-
-/// The flasher's link over a serial port.
-final class SerialLink: LoaderLink {
-    let port: SerialPort
-
-    init(port: SerialPort) { self.port = port }
-
-    func send(_ bytes: [UInt8]) throws { try port.write(bytes) }
-    func receive(timeout: Double) -> [UInt8] { port.read(timeout: timeout) }
-    func setBaudRate(_ rate: Int) throws { try port.setBaudRate(rate) }
-    var now: Double { MonotonicClock.now }
-}
 
 /// `otarig flash`: writes images to an ESP32 through its ROM loader.
 struct FlashCommand: ParsableCommand {
@@ -180,7 +169,7 @@ struct FlashCommand: ParsableCommand {
         } catch {
             throw OtarigError("\(error); check the port (otarig boards lists attached boards)")
         }
-        let flasher = ESP32Flasher(link: SerialLink(port: port))
+        let flasher = ESP32Flasher(transport: port)
         do {
             if let reset { drive(reset, port, path: path) }
             Console.error("connecting to \(path)\(boardID.map { " (\($0))" } ?? "")…")
@@ -202,7 +191,7 @@ struct FlashCommand: ParsableCommand {
                 }
                 let started = Date()
                 var bar = ProgressBar(label: "writing \(name)", total: image.bytes.count)
-                flasher.progress = { bar.update($0.written) }
+                flasher.onEvent = { if case .progress(_, let done, _) = $0 { bar.update(done) } }
                 try flasher.write(image.bytes, at: image.offset, compress: !noCompress)
                 bar.finish()
                 let seconds = Date().timeIntervalSince(started)
@@ -211,7 +200,7 @@ struct FlashCommand: ParsableCommand {
             if let staged { try writeOTA(staged, flasher) }
             if let readRange, let out {
                 var bar = ProgressBar(label: "reading 0x\(String(readRange.offset, radix: 16))", total: readRange.length)
-                flasher.progress = { bar.update($0.written) }
+                flasher.onEvent = { if case .progress(_, let done, _) = $0 { bar.update(done) } }
                 let bytes = try flasher.read(offset: readRange.offset, length: readRange.length)
                 bar.finish()
                 try Files.writeAtomically(Data(bytes), to: out)
@@ -268,7 +257,7 @@ struct FlashCommand: ParsableCommand {
     /// The image into the passive slot, the job into the staging partition (ESP32Flasher.stageOTA).
     private func writeOTA(_ staged: StagedOTA, _ flasher: ESP32Flasher) throws {
         var bar = ProgressBar(label: "writing \(staged.path)", total: staged.image.count)
-        flasher.progress = { bar.update($0.written) }
+        flasher.onEvent = { if case .progress(_, let done, _) = $0 { bar.update(done) } }
         let target: PartitionTable.Entry
         do {
             target = try flasher.stageOTA(image: staged.image, job: staged.job, compress: !noCompress)
