@@ -35,8 +35,9 @@ public struct ESP32FlashStateMachine: Sendable {
     public static let readChunk = 64
     /// Answers to other commands tolerated while waiting for one (`command()` reads at most 100 frames).
     public static let unrelatedFrameLimit = 100
-    /// The ESP32's magic register and its value (CHIP_DETECT_MAGIC_REG_ADDR and CHIP_DETECT_MAGIC_VALUE, `targets/esp32.py`).
+    /// The chip's magic register (CHIP_DETECT_MAGIC_REG_ADDR, esptool's `targets/esp32.py`).
     public static let chipMagicRegister: UInt32 = 0x4000_1000
+    /// What an ESP32 reads there (CHIP_DETECT_MAGIC_VALUE).
     public static let esp32Magic: UInt32 = 0x00F0_1D83
     /// The ROM's status bytes at the end of each answer (the stub sends 2).
     public static let statusLength = 4
@@ -72,14 +73,21 @@ public struct ESP32FlashStateMachine: Sendable {
 
     /// What an operation gave.
     public enum Outcome: Equatable, Sendable {
+        /// The ROM answered SYNC and the magic register says ESP32.
         case connected(magic: UInt32)
+        /// The magic register, read again.
         case chipDetected(magic: UInt32)
+        /// SPI_ATTACH and SPI_SET_PARAMS were accepted for a flash of `size` bytes.
         case flashAttached(size: Int)
+        /// Both sides now run at this rate.
         case baudRateChanged(Int)
         /// The image is on the flash; its MD5 (lower-case hex) matched.
         case wrote(md5: String)
+        /// SPI_FLASH_MD5's answer, lower-case hex.
         case md5(String)
+        /// The region's bytes.
         case read([UInt8])
+        /// The ROM left the loader for the application.
         case applicationStarted
     }
 
@@ -158,6 +166,7 @@ public struct ESP32FlashStateMachine: Sendable {
     /// Seconds to wait for an answer to an ordinary command.
     public var timeout: Double = ESP32FlashStateMachine.defaultTimeout
 
+    /// A machine not yet synced with a loader.
     public init() {}
 
     /// Whether the loader answered SYNC and no operation is running.

@@ -9,6 +9,7 @@ public struct OTAStagingPlan: Equatable, Sendable {
     /// The second otadata sector's distance from the first (one flash sector).
     public static let otadataSectorSize = 0x1000
 
+    /// The chip's partition table as read.
     public let table: PartitionTable
     /// The OTA slots, in slot order; at least two.
     public let slots: [PartitionTable.Entry]
@@ -17,9 +18,13 @@ public struct OTAStagingPlan: Equatable, Sendable {
 
     /// What to do: the image into `slot`, `record` (the encoded job) at the start of the staging partition.
     public struct Decision: Equatable, Sendable {
+        /// The OTA slot the image goes to.
         public var slot: PartitionTable.Entry
+        /// The staging partition; `record` goes at its start.
         public var staging: PartitionTable.Entry
+        /// The job with its slot and size filled in.
         public var job: OTAStaging.Job
+        /// The job as the firmware reads it (`OTAStaging.encode`).
         public var record: [UInt8]
     }
 

@@ -12,7 +12,9 @@ public final class ESP32Flasher: Flasher {
     /// Tries per block (`ESP32FlashStateMachine.blockAttempts`).
     public static let blockAttempts = ESP32FlashStateMachine.blockAttempts
 
+    /// The line to the chip, and the clock its timeouts run on.
     public let transport: any Transport
+    /// Every step as it happens (see `FlashEvent`); progress only for the image or region the caller named.
     public var onEvent: ((FlashEvent) -> Void)?
     /// Seconds to wait for an answer to an ordinary command (esptool's DEFAULT_TIMEOUT).
     public var timeout: Double {
@@ -26,6 +28,7 @@ public final class ESP32Flasher: Flasher {
     private var pending: [[UInt8]] = []
     private var deadline: Double?
 
+    /// A flasher over `transport`; nothing is sent until `connect()`.
     public init(transport: any Transport) {
         self.transport = transport
     }
@@ -197,10 +200,12 @@ public final class ESP32Flasher: Flasher {
 
     // MARK: Flasher
 
+    /// Writes the image at its offset and checks its MD5 (`write(_:at:compress:)`).
     public func write(_ image: FlashImage, compress: Bool) throws(FlashError) {
         try write(image.bytes, at: Self.offset(image.location, "write \(image.name) to"), compress: compress, name: image.name, progress: true)
     }
 
+    /// Compares the flash's MD5 at the image's offset with the image's, writing nothing.
     public func verify(_ image: FlashImage) throws(FlashError) {
         let offset = try Self.offset(image.location, "verify \(image.name) in")
         let expected = Insecure.md5Hex(image.bytes)
@@ -211,6 +216,7 @@ public final class ESP32Flasher: Flasher {
         onEvent?(.verified(name: image.name, location: image.location, size: image.bytes.count, md5: device))
     }
 
+    /// Reads a flash region (`read(offset:length:)`).
     public func read(_ location: FlashLocation, length: Int) throws(FlashError) -> [UInt8] {
         try read(offset: Self.offset(location, "read"), length: length)
     }
