@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(name: "OTAVerifierTests", dependencies: ["OTAVerifier", "DeviceFirmware"]),
         .testTarget(name: "FlashProtocolTests", dependencies: ["FlashProtocol", "BoardSim", "BoardModel", "SerialIO"]),
-        .testTarget(name: "HILRunnerTests", dependencies: ["HILRunner", "FlashProtocol", "BoardModel"]),
+        .testTarget(name: "HILRunnerTests", dependencies: ["HILRunner", "FlashProtocol", "BoardModel", "BoardSim", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "OtarigTests", dependencies: ["otarig", "SignerAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v6]

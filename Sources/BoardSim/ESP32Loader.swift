@@ -127,7 +127,7 @@ public struct ESP32Loader: Sendable {
             return []
         }
         guard let opcode = ROMOpcode(rawValue: request.opcode) else {
-            return [.frame(failure(request.opcode, error: mode == .rom ? 0x05 : 0xC3))]
+            return [.frame(failure(request.opcode, error: mode == .rom ? .invalidMessage : .invalidCommand))]
         }
         switch opcode {
         case .sync: return sync(request)
@@ -135,7 +135,7 @@ public struct ESP32Loader: Sendable {
         case .writeReg: return writeRegisters(request)
         case .spiAttach, .spiSetParams: return parameters(request, opcode)
         case .changeBaudrate:
-            guard let new = request.word(0) else { return [.frame(failure(request.opcode, error: 0x05))] }
+            guard let new = request.word(0) else { return [.frame(failure(request.opcode, error: .invalidMessage))] }
             baudRate = Int(new)
             note(request.opcode, "baud \(new)")
             return [.frame(success(request.opcode))]
@@ -147,9 +147,9 @@ public struct ESP32Loader: Sendable {
         case .memBegin, .memData, .memEnd: return memory(request, opcode)
         case .getSecurityInfo:
             // Not in the ESP32 ROM: the unsupported-command answer, so esptool falls back to the magic register.
-            return [.frame(failure(request.opcode, error: mode == .rom ? 0x05 : 0xC3))]
+            return [.frame(failure(request.opcode, error: mode == .rom ? .invalidMessage : .invalidCommand))]
         case .eraseFlash, .eraseRegion, .readFlash, .runUserCode:
-            guard mode == .stub else { return [.frame(failure(request.opcode, error: 0x05))] }
+            guard mode == .stub else { return [.frame(failure(request.opcode, error: .invalidMessage))] }
             return stubCommand(request, opcode)
         }
     }
@@ -162,15 +162,14 @@ public struct ESP32Loader: Sendable {
         ROMResponse(opcode: opcode, value: value, data: data + [UInt8](repeating: 0, count: statusLength)).encoded
     }
 
-    private func failure(_ opcode: UInt8, error: UInt8) -> [UInt8] {
-        ROMResponse(opcode: opcode, data: [0x01, error] + [UInt8](repeating: 0, count: statusLength - 2)).encoded
+    private func failure(_ opcode: UInt8, error: ROMErrorCode) -> [UInt8] {
+        ROMResponse(opcode: opcode, data: [0x01, error.rawValue] + [UInt8](repeating: 0, count: statusLength - 2)).encoded
     }
 
     // MARK: commands
 
     private mutating func sync(_ request: ROMRequest) -> [Output] {
-        let expected: [UInt8] = [0x07, 0x07, 0x12, 0x20] + [UInt8](repeating: 0x55, count: 32)
-        guard request.data == expected else { return [.frame(failure(request.opcode, error: 0x05))] }
+        guard request.data == ROMRequest.syncPayload else { return [.frame(failure(request.opcode, error: .invalidMessage))] }
         note(request.opcode, "")
         if mode == .stub { return [.frame(success(request.opcode))] }
         // The ROM answers every SYNC eight times.
@@ -178,14 +177,14 @@ public struct ESP32Loader: Sendable {
     }
 
     private mutating func readRegister(_ request: ROMRequest) -> [Output] {
-        guard let address = request.word(0) else { return [.frame(failure(request.opcode, error: 0x05))] }
+        guard let address = request.word(0) else { return [.frame(failure(request.opcode, error: .invalidMessage))] }
         let value = registers[address] ?? 0
         note(request.opcode, "0x\(String(address, radix: 16)) = 0x\(String(value, radix: 16))")
         return [.frame(success(request.opcode, value: value))]
     }
 
     private mutating func writeRegisters(_ request: ROMRequest) -> [Output] {
-        guard !request.data.isEmpty, request.data.count % 16 == 0 else { return [.frame(failure(request.opcode, error: 0x05))] }
+        guard !request.data.isEmpty, request.data.count % 16 == 0 else { return [.frame(failure(request.opcode, error: .invalidMessage))] }
         for index in 0..<request.data.count / 16 {
             let address = request.word(index * 4)!, value = request.word(index * 4 + 1)!, mask = request.word(index * 4 + 2)!
             registers[address] = (registers[address] ?? 0) & ~mask | value & mask
@@ -215,11 +214,11 @@ public struct ESP32Loader: Sendable {
 
     private mutating func parameters(_ request: ROMRequest, _ opcode: ROMOpcode) -> [Output] {
         if opcode == .spiSetParams {
-            guard let total = request.word(1) else { return [.frame(failure(request.opcode, error: 0x05))] }
+            guard let total = request.word(1) else { return [.frame(failure(request.opcode, error: .invalidMessage))] }
             note(request.opcode, "flash size \(total)")
         } else {
             // The ROM takes the pin word and 4 more bytes; the stub the pin word alone.
-            guard request.data.count == (mode == .rom ? 8 : 4) else { return [.frame(failure(request.opcode, error: mode == .rom ? 0x05 : 0xC0))] }
+            guard request.data.count == (mode == .rom ? 8 : 4) else { return [.frame(failure(request.opcode, error: mode == .rom ? .invalidMessage : .badDataLength))] }
             note(request.opcode, "")
         }
         return [.frame(success(request.opcode))]
@@ -229,10 +228,10 @@ public struct ESP32Loader: Sendable {
         let words = mode == .rom ? 4 : 5
         guard request.data.count == words * 4, let size = request.word(0), let blocks = request.word(1),
               let blockSize = request.word(2), let offset = request.word(3)
-        else { return [.frame(failure(request.opcode, error: mode == .rom ? 0x05 : 0xC0))] }
+        else { return [.frame(failure(request.opcode, error: mode == .rom ? .invalidMessage : .badDataLength))] }
         guard Int(offset) + Int(size) <= flash.size, blockSize > 0, blockSize <= 0x4000 else {
             note(request.opcode, "refused: 0x\(String(offset, radix: 16)) + \(size) leaves the \(flash.size)-byte flash")
-            return [.frame(failure(request.opcode, error: mode == .rom ? 0x06 : 0xC4))]
+            return [.frame(failure(request.opcode, error: mode == .rom ? .failedToAct : .failedSPIOperation))]
         }
         if size > 0 {
             flash.erase(offset: Int(offset), length: Int(size))
@@ -246,36 +245,36 @@ public struct ESP32Loader: Sendable {
 
     private mutating func data(_ request: ROMRequest, compressed: Bool) -> [Output] {
         let currentMode = mode, opcode = request.opcode, statusLength = statusLength
-        let romError: (UInt8, UInt8) -> [Output] = { rom, stub in
-            [.frame(ROMResponse(opcode: opcode, data: [0x01, currentMode == .rom ? rom : stub] + [UInt8](repeating: 0, count: statusLength - 2)).encoded)]
+        let romError: (ROMErrorCode, ROMErrorCode) -> [Output] = { rom, stub in
+            [.frame(ROMResponse(opcode: opcode, data: [0x01, (currentMode == .rom ? rom : stub).rawValue] + [UInt8](repeating: 0, count: statusLength - 2)).encoded)]
         }
-        guard var state = write, (state.inflater != nil) == compressed else { return romError(0x06, 0xC6) }
+        guard var state = write, (state.inflater != nil) == compressed else { return romError(.failedToAct, .notInFlashMode) }
         guard request.data.count >= 16, let length = request.word(0), let sequence = request.word(1),
               Int(length) == request.data.count - 16
-        else { return romError(0x05, 0xC0) }
+        else { return romError(.invalidMessage, .badDataLength) }
         let payload = Array(request.data[16...])
         guard ROMRequest.checksum(payload) == request.checksum & 0xFF, request.checksum <= 0xFF else {
             note(request.opcode, "block \(sequence): checksum mismatch")
-            return romError(0x07, 0xC1)
+            return romError(.invalidCRC, .badDataChecksum)
         }
         if Int(sequence) == state.nextSequence - 1 {
             // The host resent a block whose answer it lost: acknowledge without writing twice.
             note(request.opcode, "block \(sequence) again")
             return [.frame(success(request.opcode))]
         }
-        guard Int(sequence) == state.nextSequence, sequence < state.blocks else { return romError(0x06, 0xC6) }
+        guard Int(sequence) == state.nextSequence, sequence < state.blocks else { return romError(.failedToAct, .notInFlashMode) }
         let bytes: [UInt8]
         if let inflater = state.inflater {
             do {
                 bytes = try inflater.inflate(payload)
             } catch {
-                return romError(0x0B, 0xC7)
+                return romError(.deflateError, .inflateError)
             }
         } else {
             bytes = payload
         }
         let at = state.offset + (compressed ? state.written : Int(sequence) * state.blockSize)
-        guard flash.program(offset: at, bytes) else { return romError(0x08, 0xC4) }
+        guard flash.program(offset: at, bytes) else { return romError(.flashWriteError, .failedSPIOperation) }
         flashDirty = true
         state.written += bytes.count
         state.nextSequence += 1
@@ -305,7 +304,7 @@ public struct ESP32Loader: Sendable {
     private mutating func md5(_ request: ROMRequest) -> [Output] {
         guard let address = request.word(0), let size = request.word(1),
               let bytes = flash.read(offset: Int(address), length: Int(size))
-        else { return [.frame(failure(request.opcode, error: mode == .rom ? 0x05 : 0xC4))] }
+        else { return [.frame(failure(request.opcode, error: mode == .rom ? .invalidMessage : .failedSPIOperation))] }
         note(request.opcode, "0x\(String(address, radix: 16)) + \(size)")
         // The ROM answers in ASCII hex, the stub with the 16 raw bytes.
         let answer = mode == .rom ? Array(Insecure.md5Hex(Array(bytes)).utf8) : Array(Insecure.MD5.hash(data: bytes))
@@ -315,7 +314,7 @@ public struct ESP32Loader: Sendable {
     private mutating func readSlow(_ request: ROMRequest) -> [Output] {
         guard mode == .rom, let offset = request.word(0), let length = request.word(1), length <= 64,
               let bytes = flash.read(offset: Int(offset), length: Int(length))
-        else { return [.frame(failure(request.opcode, error: 0x05))] }
+        else { return [.frame(failure(request.opcode, error: .invalidMessage))] }
         note(request.opcode, "0x\(String(offset, radix: 16)) + \(length)")
         return [.frame(success(request.opcode, data: Array(bytes) + [UInt8](repeating: 0xFF, count: 64 - Int(length))))]
     }
@@ -327,7 +326,7 @@ public struct ESP32Loader: Sendable {
             return [.frame(success(request.opcode))]
         case .memData:
             guard request.data.count >= 16, ROMRequest.checksum(request.data[16...]) == request.checksum else {
-                return [.frame(failure(request.opcode, error: mode == .rom ? 0x07 : 0xC1))]
+                return [.frame(failure(request.opcode, error: mode == .rom ? .invalidCRC : .badDataChecksum))]
             }
             return [.frame(success(request.opcode))]
         default:
@@ -349,14 +348,14 @@ public struct ESP32Loader: Sendable {
         case .eraseRegion:
             guard let offset = request.word(0), let size = request.word(1), offset % 0x1000 == 0, size % 0x1000 == 0,
                   flash.erase(offset: Int(offset), length: Int(size))
-            else { return [.frame(failure(request.opcode, error: 0xC4))] }
+            else { return [.frame(failure(request.opcode, error: .failedSPIOperation))] }
             flashDirty = true
             note(request.opcode, "0x\(String(offset, radix: 16)) + \(size)")
             return [.frame(success(request.opcode))]
         case .readFlash:
             guard let offset = request.word(0), let length = request.word(1), let packet = request.word(2), let inFlight = request.word(3),
                   packet > 0, inFlight > 0, let bytes = flash.read(offset: Int(offset), length: Int(length))
-            else { return [.frame(failure(request.opcode, error: 0xC4))] }
+            else { return [.frame(failure(request.opcode, error: .failedSPIOperation))] }
             note(request.opcode, "0x\(String(offset, radix: 16)) + \(length)")
             read = ReadState(data: Array(bytes), packetSize: Int(packet), inFlight: Int(inFlight))
             return [.frame(success(request.opcode))] + sendReadPackets()

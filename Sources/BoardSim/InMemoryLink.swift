@@ -2,8 +2,9 @@ import FlashProtocol
 
 /// The flasher wired straight to a simulated chip, with a virtual clock (waiting for an answer that will not come
 /// costs no real time) and seeded faults on the wire: a dropped byte, a flipped bit, or an answer that arrives
-/// only after the flasher gave up on it.
-public final class InMemoryLink: LoaderLink {
+/// only after the flasher gave up on it. It has the shape of HILRunner's `Transport` (which BoardSim does not
+/// import; the tests declare the conformance).
+public final class InMemoryLink {
     public struct Faults: Sendable {
         public var rate: Double
         public var seed: UInt64
@@ -29,9 +30,25 @@ public final class InMemoryLink: LoaderLink {
         rate = faults?.rate ?? 0
     }
 
+    /// What the link is, for messages.
+    public var name: String { "the simulated ESP32 in memory" }
+
+    /// Seconds on the virtual clock.
     public var now: Double { clock }
 
+    /// Lets time pass on the virtual clock.
+    public func sleep(seconds: Double) { clock += max(0, seconds) }
+
+    /// The simulated line takes any rate.
     public func setBaudRate(_ rate: Int) throws {}
+
+    /// There are no modem lines in memory.
+    public func setLines(dtr: Bool, rts: Bool) -> Bool { false }
+
+    /// Nor a BREAK.
+    public func sendBreak(seconds: Double) -> Bool { false }
+
+    /// Hands the bytes to the chip (after the seeded faults), which answers at once (or late).
 
     public func send(_ bytes: [UInt8]) throws {
         var bytes = bytes
@@ -64,6 +81,7 @@ public final class InMemoryLink: LoaderLink {
         }
     }
 
+    /// What the chip sent; when nothing, the whole `timeout` passes on the virtual clock and late answers arrive.
     public func receive(timeout: Double) -> [UInt8] {
         if toHost.isEmpty {
             clock += timeout

@@ -58,6 +58,55 @@ public enum ROMOpcode: UInt8, Sendable, CaseIterable {
     public var hasChecksum: Bool { self == .memData || self == .flashData || self == .flashDeflData }
 }
 
+/// The error byte of a failed response (esptool's serial-protocol documentation, "Response Packet" status bytes
+/// and the flasher stub's codes in esptool's `flasher_stub/include/stub_flasher.h`).
+public enum ROMErrorCode: UInt8, Sendable, CaseIterable {
+    // The ROM loader's.
+    case invalidMessage = 0x05
+    case failedToAct = 0x06
+    case invalidCRC = 0x07
+    case flashWriteError = 0x08
+    case flashReadError = 0x09
+    case flashReadLengthError = 0x0A
+    case deflateError = 0x0B
+    // The flasher stub's.
+    case badDataLength = 0xC0
+    case badDataChecksum = 0xC1
+    case badBlockSize = 0xC2
+    case invalidCommand = 0xC3
+    case failedSPIOperation = 0xC4
+    case failedSPIUnlock = 0xC5
+    case notInFlashMode = 0xC6
+    case inflateError = 0xC7
+    case notEnoughData = 0xC8
+    case tooMuchData = 0xC9
+    case commandNotImplemented = 0xFF
+
+    /// What the code means, in the documentation's words.
+    public var meaning: String {
+        switch self {
+        case .invalidMessage: "received message invalid"
+        case .failedToAct: "failed to act on received message"
+        case .invalidCRC: "invalid CRC in message"
+        case .flashWriteError: "flash write error"
+        case .flashReadError: "flash read error"
+        case .flashReadLengthError: "flash read length error"
+        case .deflateError: "deflate error"
+        case .badDataLength: "bad data length"
+        case .badDataChecksum: "bad data checksum"
+        case .badBlockSize: "bad block size"
+        case .invalidCommand: "invalid command"
+        case .failedSPIOperation: "failed SPI operation"
+        case .failedSPIUnlock: "failed SPI unlock"
+        case .notInFlashMode: "not in flash mode"
+        case .inflateError: "inflate error"
+        case .notEnoughData: "not enough data"
+        case .tooMuchData: "too much data"
+        case .commandNotImplemented: "command not implemented"
+        }
+    }
+}
+
 /// A request as the host sends it.
 public struct ROMRequest: Equatable, Sendable {
     public var opcode: UInt8
@@ -73,6 +122,9 @@ public struct ROMRequest: Equatable, Sendable {
     public init(_ opcode: ROMOpcode, checksum: UInt32 = 0, data: [UInt8] = []) {
         self.init(opcode: opcode.rawValue, checksum: checksum, data: data)
     }
+
+    /// SYNC's data: 0x07 0x07 0x12 0x20, then 32 × 0x55 so the ROM can measure the baud rate (esptool's `sync()`).
+    public static let syncPayload: [UInt8] = [0x07, 0x07, 0x12, 0x20] + [UInt8](repeating: 0x55, count: 32)
 
     /// The frame payload: header then data.
     public var encoded: [UInt8] {

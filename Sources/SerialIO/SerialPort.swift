@@ -27,6 +27,17 @@ public final class SerialPort: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
+    /// The port's path, for messages.
+    public var name: String { path }
+
+    /// Monotonic seconds (`MonotonicClock.now`): the clock the port's timeouts run on.
+    public var now: Double { MonotonicClock.now }
+
+    /// Sleeps for `seconds` (between reset-line steps).
+    public func sleep(seconds: Double) {
+        usleep(UInt32(max(0, min(seconds, 3600)) * 1_000_000))
+    }
+
     public func setBaudRate(_ rate: Int) throws {
         let status = otarig_serial_set_baud(descriptor, UInt32(rate))
         guard status == 0 else { throw Failure(description: "cannot set \(path) to \(rate) baud: \(String(cString: strerror(status)))") }

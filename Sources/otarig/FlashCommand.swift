@@ -7,18 +7,6 @@ import OTAVerifier
 import SerialIO
 import BoardModel
 
-/// The flasher's link over a serial port.
-final class SerialLink: LoaderLink {
-    let port: SerialPort
-
-    init(port: SerialPort) { self.port = port }
-
-    func send(_ bytes: [UInt8]) throws { try port.write(bytes) }
-    func receive(timeout: Double) -> [UInt8] { port.read(timeout: timeout) }
-    func setBaudRate(_ rate: Int) throws { try port.setBaudRate(rate) }
-    var now: Double { MonotonicClock.now }
-}
-
 /// `otarig flash`: writes images to an ESP32 through its ROM loader.
 struct FlashCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,6 +73,14 @@ struct FlashCommand: ParsableCommand {
     enum After: String, ExpressibleByArgument, CaseIterable {
         case stay, run
         case hardReset = "hard-reset"
+
+        var plan: FlashPlan.After {
+            switch self {
+            case .stay: .stay
+            case .run: .run
+            case .hardReset: .hardReset
+            }
+        }
     }
 
     /// The reset sequences that enter download mode, or none.
@@ -103,6 +99,9 @@ struct FlashCommand: ParsableCommand {
             }
         }
     }
+
+    /// The rate the ESP32 ROM loader starts at (esptool's ESPLoader.ESP_ROM_BAUD).
+    static let romBaudRate = 115_200
 
     /// The rate used when neither --baud nor a board file says one.
     static let defaultBaudRate = 460_800
@@ -201,62 +200,121 @@ struct FlashCommand: ParsableCommand {
         } catch {
             throw OtarigError("\(error); check the port (otarig boards lists attached boards)")
         }
-        let flasher = ESP32Flasher(link: SerialLink(port: port))
-        do {
-            if let reset { drive(reset, port, path: path) }
-            Console.error("connecting to \(path)\(board.map { " (\($0.id))" } ?? ""): reset \(reset?.rawValue ?? "none"), \(baud) baud…")
-            try flasher.connect()
-            try flasher.detectChip()
-            try flasher.attachFlash()
-            if baud != 115_200 { try flasher.changeBaudRate(baud) }
-            for image in images {
-                let name = "\(image.path) @ 0x\(String(image.offset, radix: 16))"
-                if verify {
-                    let expected = Insecure.md5Hex(image.bytes)
-                    let device = try flasher.md5(offset: image.offset, size: image.bytes.count)
-                    guard device == expected else {
-                        Console.error("otarig: verify failed: the flash at 0x\(String(image.offset, radix: 16)) (\(image.bytes.count) bytes) has MD5 \(device), '\(image.path)' has \(expected)")
-                        throw ExitCode(1)
-                    }
-                    Console.out("verified \(name): MD5 \(device)")
-                    continue
+        // A board file picks its driver; a bare --port is an ESP32 on the common auto-reset circuit.
+        let session: FlashSession
+        if let board {
+            do {
+                session = FlashSession(driver: try BoardDrivers.driver(for: board, transport: port))
+            } catch {
+                throw OtarigError(error.description)
+            }
+        } else {
+            session = FlashSession(flasher: ESP32Flasher(transport: port), resetLines: TransportResetLines(transport: port))
+        }
+        let plan = FlashPlan(
+            before: reset, baudRate: baud == Self.romBaudRate ? nil : baud,
+            images: images.map { FlashImage(name: $0.path, location: .offset($0.offset), bytes: $0.bytes) }, verifyOnly: verify,
+            update: staged.map { OTAUpdate(name: $0.path, image: $0.image, jobDocument: $0.document, certificates: [$0.certfile: $0.certificate]) },
+            readBack: readRange.map { .init(location: .offset($0.offset), length: $0.length) }, compress: !noCompress,
+            after: after.map(\.plan) ?? (ota != nil ? .run : .stay))
+
+        Console.error("connecting to \(path)\(board.map { " (\($0.id))" } ?? ""): reset \(reset?.rawValue ?? "none"), \(baud) baud…")
+        var printer = FlashPrinter(path: path, images: images, staged: staged)
+        let outcome: FlashOutcome
+        do throws(FlashError) {
+            outcome = try session.run(plan) { printer.handle($0) }
+        } catch {
+            printer.finishBar()
+            switch error {
+            case .digestMismatch(let offset, let size, let expected, let device) where verify:
+                let name = images.first { $0.offset == offset }?.path ?? "the image"
+                Console.error("otarig: verify failed: the flash at 0x\(String(offset, radix: 16)) (\(size) bytes) has MD5 \(device), '\(name)' has \(expected)")
+                throw ExitCode(1)
+            case .layout(let why), .unsupported(let why):
+                // The chip's layout refusing the update is reported like a bad input (exit 2); the link's failures are not.
+                throw OtarigError(why)
+            default:
+                Console.error("otarig: flash failed: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        if let readRange, let out, let bytes = outcome.readBack {
+            try Files.writeAtomically(Data(bytes), to: out)
+            Console.out("read \(bytes.count) bytes from 0x\(String(readRange.offset, radix: 16)) into \(out)")
+        }
+    }
+
+    /// Prints a session's events as the command always has: a progress bar per image, a line per image written or
+    /// verified, the staged slot, and what the chip does afterwards.
+    struct FlashPrinter {
+        let path: String
+        let images: [Image]
+        let staged: StagedOTA?
+        var bar: ProgressBar?
+        var barName: String?
+
+        init(path: String, images: [Image], staged: StagedOTA?) {
+            self.path = path
+            self.images = images
+            self.staged = staged
+        }
+
+        mutating func finishBar() {
+            bar?.finish()
+            bar = nil
+            barName = nil
+        }
+
+        mutating func handle(_ event: FlashEvent) {
+            switch event {
+            case .reset(let sequence, let performed):
+                if !performed {
+                    Console.error("note: \(path) has no DTR/RTS lines (a pty?); not resetting\(sequence == .hardReset ? "" : ", the chip must already be in download mode")")
                 }
-                let started = Date()
-                var bar = ProgressBar(label: "writing \(name)", total: image.bytes.count)
-                flasher.progress = { bar.update($0.written) }
-                try flasher.write(image.bytes, at: image.offset, compress: !noCompress)
-                bar.finish()
-                let seconds = Date().timeIntervalSince(started)
-                Console.out("wrote \(name): \(image.bytes.count) bytes in \(String(format: "%.2f", seconds)) s, MD5 verified")
-            }
-            if let staged { try writeOTA(staged, flasher) }
-            if let readRange, let out {
-                var bar = ProgressBar(label: "reading 0x\(String(readRange.offset, radix: 16))", total: readRange.length)
-                flasher.progress = { bar.update($0.written) }
-                let bytes = try flasher.read(offset: readRange.offset, length: readRange.length)
-                bar.finish()
-                try Files.writeAtomically(Data(bytes), to: out)
-                Console.out("read \(bytes.count) bytes from 0x\(String(readRange.offset, radix: 16)) into \(out)")
-            }
-            switch after ?? (ota != nil ? .run : .stay) {
-            case .stay: break
-            case .run:
-                try flasher.runApplication()
+                if sequence == .hardReset { Console.out("hard reset through RTS: the chip boots its application") }
+            case .progress(let name, let done, let total):
+                if barName != name {
+                    finishBar()
+                    let label: String
+                    if let image = images.first(where: { $0.path == name }) {
+                        label = "writing \(name) @ 0x\(String(image.offset, radix: 16))"
+                    } else if name == staged?.path {
+                        label = "writing \(name)"
+                    } else {
+                        label = "reading \(name)"
+                    }
+                    bar = ProgressBar(label: label, total: total)
+                    barName = name
+                }
+                bar?.update(done)
+            case .wrote(let name, let location, let size, _, let seconds):
+                guard images.contains(where: { $0.path == name }) else { return }
+                finishBar()
+                Console.out("wrote \(name) @ \(location): \(size) bytes in \(String(format: "%.2f", seconds)) s, MD5 verified")
+            case .verified(let name, let location, _, let md5):
+                Console.out("verified \(name) @ \(location): MD5 \(md5)")
+            case .staged(let name, let update):
+                finishBar()
+                let offset = update.offset.map { " at 0x\(String($0, radix: 16))" } ?? ""
+                Console.out("staged \(name) (\(staged?.image.count ?? 0) bytes) into \(update.location)\(offset), with its job document and certificate '\(staged?.certfile ?? "")'")
+            case .read:
+                finishBar()
+            case .applicationStarted:
                 Console.out("the chip left download mode and runs the application")
-            case .hardReset:
-                drive(.hardReset, port, path: path)
-                Console.out("hard reset through RTS: the chip boots its application")
+            case .connected, .flashAttached, .baudRateChanged, .retried:
+                break
             }
-        } catch let error as FlashError {
-            Console.error("otarig: flash failed: \(error)")
-            throw ExitCode(1)
         }
     }
 
     struct StagedOTA {
         var image: [UInt8]
         var path: String
-        var job: OTAStaging.Job
+        /// The job document's bytes, as the agent will receive them.
+        var document: [UInt8]
+        /// Where the device looks the certificate up (the job's certfile), and the certificate (PEM).
+        var certfile: String
+        var certificate: [UInt8]
     }
 
     /// Reads the --ota inputs: the image, the job document (its certfile names the certificate's label).
@@ -287,41 +345,9 @@ struct FlashCommand: ParsableCommand {
         guard let pemText = String(data: pem, encoding: .utf8), pemText.contains("-----BEGIN CERTIFICATE-----") else {
             throw OtarigError("--cert '\(cert)' is not a PEM certificate")
         }
-        return StagedOTA(image: image, path: ota, job: OTAStaging.Job(slot: "", size: image.count, jobDocument: text, certificates: [certfile: pemText]))
+        return StagedOTA(image: image, path: ota, document: document, certfile: certfile, certificate: Array(pemText.utf8))
     }
 
-    /// The image into the passive slot, the job into the staging partition (ESP32Flasher.stageOTA).
-    private func writeOTA(_ staged: StagedOTA, _ flasher: ESP32Flasher) throws {
-        var bar = ProgressBar(label: "writing \(staged.path)", total: staged.image.count)
-        flasher.progress = { bar.update($0.written) }
-        let target: PartitionTable.Entry
-        do {
-            target = try flasher.stageOTA(image: staged.image, job: staged.job, compress: !noCompress)
-        } catch {
-            // The chip's layout refusing the update is reported like a bad input (exit 2); the link's failures are not.
-            if case .layout(let why) = error { throw OtarigError(why) }
-            throw error
-        }
-        bar.finish()
-        Console.out("staged \(staged.path) (\(staged.image.count) bytes) into \(target.label) at 0x\(String(target.offset, radix: 16)), with its job document and certificate '\(staged.job.certificates.keys.first ?? "")'")
-    }
-
-    /// Drives a reset sequence on the port's modem lines; a plain pty has none, which is said once.
-    private func drive(_ sequence: ResetSequence, _ port: SerialPort, path: String) {
-        guard port.setLines(dtr: false, rts: false) else {
-            Console.error("note: \(path) has no DTR/RTS lines (a pty?); not resetting, the chip must already be in download mode")
-            return
-        }
-        var dtr = false, rts = false
-        for step in sequence.steps() {
-            switch step {
-            case .lines(let d, let r): dtr = d; rts = r; port.setLines(dtr: dtr, rts: rts)
-            case .dtr(let d): dtr = d; port.setLines(dtr: dtr, rts: rts)
-            case .rts(let r): rts = r; port.setLines(dtr: dtr, rts: rts)
-            case .wait(let seconds): usleep(UInt32(seconds * 1_000_000))
-            }
-        }
-    }
 }
 
 /// A one-line progress bar on standard error.

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Where an OTA update goes on an ESP32, decided from what the chip holds (the layout is in Boards/README.md): the
+/// image into the OTA slot after the one otadata selects, the job into the staging partition. Pure: the owner reads
+/// the partition table and the otadata sectors, asks `decide`, and writes what it says.
+public struct OTAStagingPlan: Equatable, Sendable {
+    /// Bytes of each otadata sector the bootloader reads (`esp_ota_select_entry_t`).
+    public static let otadataEntryLength = 32
+    /// The second otadata sector's distance from the first (one flash sector).
+    public static let otadataSectorSize = 0x1000
+
+    /// The chip's partition table as read.
+    public let table: PartitionTable
+    /// The OTA slots, in slot order; at least two.
+    public let slots: [PartitionTable.Entry]
+    /// The data partition the job is staged in (`OTAStaging.label`).
+    public let staging: PartitionTable.Entry
+
+    /// What to do: the image into `slot`, `record` (the encoded job) at the start of the staging partition.
+    public struct Decision: Equatable, Sendable {
+        /// The OTA slot the image goes to.
+        public var slot: PartitionTable.Entry
+        /// The staging partition; `record` goes at its start.
+        public var staging: PartitionTable.Entry
+        /// The job with its slot and size filled in.
+        public var job: OTAStaging.Job
+        /// The job as the firmware reads it (`OTAStaging.encode`).
+        public var record: [UInt8]
+    }
+
+    /// Reads the chip's partition table (`PartitionTable.length` bytes from `PartitionTable.offset`); a table
+    /// that cannot take an OTA update is a `.layout` error saying what to flash first.
+    public init(partitionTable bytes: [UInt8]) throws(FlashError) {
+        let table: PartitionTable
+        do {
+            table = try PartitionTable(decoding: bytes)
+        } catch {
+            throw .layout("the chip's partition table: \(error); flash a table with the OTA slots and an '\(OTAStaging.label)' data partition first")
+        }
+        let slots = table.otaSlots
+        guard slots.count >= 2, let staging = table.entry(OTAStaging.label) else {
+            throw .layout("the chip's partition table has \(slots.count) OTA slots and \(table.entry(OTAStaging.label) == nil ? "no" : "an") '\(OTAStaging.label)' partition; an OTA update needs two slots and the staging partition")
+        }
+        self.table = table
+        self.slots = slots
+        self.staging = staging
+    }
+
+    /// Where the otadata entries are (`otadataEntryLength` bytes each); none when the table has no otadata, in
+    /// which case the bootloader boots the first slot.
+    public var otadataOffsets: [Int] {
+        guard let otadata = table.entry("otadata") else { return [] }
+        return [otadata.offset, otadata.offset + Self.otadataSectorSize]
+    }
+
+    /// Picks the slot after the active one, and encodes the job with that slot and the image's size.
+    public func decide(otadata sectors: [[UInt8]], imageSize: Int, job: OTAStaging.Job) throws(FlashError) -> Decision {
+        let active = OTASelectEntry.activeSlot(sectors: sectors, slotCount: slots.count)?.slot ?? 0
+        let target = slots[(active + 1) % slots.count]
+        guard imageSize <= target.size else {
+            throw .layout("the OTA image is \(imageSize) bytes; slot \(target.label) holds \(target.size)")
+        }
+        var job = job
+        job.slot = target.label
+        job.size = imageSize
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let json = try? encoder.encode(job) else { throw .layout("the staged job does not encode as JSON") }
+        let record = OTAStaging.encode(json: Array(json))
+        guard record.count <= staging.size else {
+            throw .layout("the job and certificate (\(record.count) bytes) do not fit the \(staging.size)-byte staging partition")
+        }
+        return Decision(slot: target, staging: staging, job: job, record: record)
+    }
+}
