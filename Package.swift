@@ -135,7 +135,10 @@ let package = Package(
             dependencies: ["SignerClient", "SignerHTTP", "SignerAPI", "SigV4", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .testTarget(name: "OTAVerifierTests", dependencies: ["OTAVerifier", "DeviceFirmware"]),
-        .testTarget(name: "FlashProtocolTests", dependencies: ["FlashProtocol", "BoardSim", "BoardModel", "SerialIO"]),
+        .testTarget(name: "FlashProtocolTests", dependencies: ["FlashProtocol", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "BoardModelTests", dependencies: ["BoardModel"]),
+        .testTarget(name: "BoardSimTests", dependencies: ["BoardSim", "FlashProtocol", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "SerialIOTests", dependencies: ["SerialIO"]),
         .testTarget(name: "HILRunnerTests", dependencies: ["HILRunner", "FlashProtocol", "BoardModel", "BoardSim", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "OtarigTests", dependencies: ["otarig", "SignerAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],

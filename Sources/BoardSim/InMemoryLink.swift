@@ -94,13 +94,13 @@ public final class InMemoryLink {
     }
 }
 
-/// A small seeded generator (SplitMix64), so a fault schedule replays from its seed.
-struct SplitMix64 {
+/// A small seeded generator (SplitMix64), so a fault schedule (or a test's data) replays from its seed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
