@@ -58,9 +58,10 @@ struct KeyStoreTests {
         let store = try DirectoryKeyStore(directory: directory)
         let material = try Self.bundle()
         let stranger = try Self.bundle()
-        #expect(throws: CodeSigningError.self) {
+        let mismatch = #expect(throws: CodeSigningError.self) {
             try store.importCertificate(certificate: material.certificate, privateKey: stranger.key, chain: nil, region: "us-east-1", account: "123456789012", now: Date())
         }
+        #expect(mismatch?.code == .keyMismatch)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 }
