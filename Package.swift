@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "SignerService",
             dependencies: [
-                "SignerAPI", "CodeSigning",
+                "SignerAPI", "CodeSigning", "DurableFiles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

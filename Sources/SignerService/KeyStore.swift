@@ -1,4 +1,5 @@
 import CodeSigning
+import DurableFiles
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -141,24 +142,15 @@ public final class DirectoryKeyStore: KeyStore {
         return decoder
     }()
 
-    /// Creates `url` with `mode` from the first byte (O_EXCL, so nothing is overwritten) and syncs it: the one
-    /// durable write of the stores (keys, object data).
+    /// Writes `url` with `mode`, durably (`AtomicFile`: synced, renamed into place, directory synced): the one
+    /// durable write of the stores (keys, object data), so an acknowledged write survives a crash.
     static func write(_ data: Data, to url: URL, mode: mode_t) throws {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw StoreError("cannot create \(url.path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        _ = fchmod(fd, mode)
-        try data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)  // invariant: count > 0 here, so baseAddress is set
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw StoreError("cannot write \(url.path): \(String(cString: strerror(errno)))")
-                }
-                offset += n
-            }
+        do {
+            let file = try AtomicFile(path: url.path, mode: mode)
+            try data.withUnsafeBytes { try file.write($0) }
+            try file.commit(durable: true)
+        } catch let failure as AtomicFile.Failure {
+            throw StoreError(failure.description)
         }
-        guard fsync(fd) == 0 else { throw StoreError("cannot sync \(url.path): \(String(cString: strerror(errno)))") }
     }
 }

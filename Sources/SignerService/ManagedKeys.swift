@@ -26,9 +26,8 @@ public final class ManagedKeys: @unchecked Sendable {
     private func save(_ name: String, _ issued: CertificateFactory.Issued) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let keyURL = directory.appendingPathComponent("\(name).key.pem")
-        try? FileManager.default.removeItem(at: keyURL)
         try DirectoryKeyStore.write(Data(issued.keyPEM.utf8), to: keyURL, mode: 0o600)
-        try Data(issued.certificatePEM.utf8).write(to: directory.appendingPathComponent("\(name).crt.pem"), options: .atomic)
+        try DirectoryKeyStore.write(Data(issued.certificatePEM.utf8), to: directory.appendingPathComponent("\(name).crt.pem"), mode: 0o644)
     }
 
     private static func der(_ certificate: Certificate) throws -> [UInt8] {
