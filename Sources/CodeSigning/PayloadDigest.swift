@@ -66,7 +66,7 @@ public enum PayloadDigest: Sendable, Equatable {
         case .sha256(let d): Array(d)
         case .sha384(let d): Array(d)
         }
-        return bytes.hexString
+        return HexEncoding.lowercase(bytes)
     }
 
     /// The digest of `payload` in one call.
@@ -143,19 +143,4 @@ public struct Base64Encoder: Sendable {
             }
         }
     }
-}
-
-extension Sequence where Element == UInt8 {
-    /// Lower-case hex, two digits a byte.
-    var hexString: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(underestimatedCount * 2)
-        for byte in self {
-            out.append(Self.hexDigits[Int(byte >> 4)])
-            out.append(Self.hexDigits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static var hexDigits: [UInt8] { Array("0123456789abcdef".utf8) }
 }

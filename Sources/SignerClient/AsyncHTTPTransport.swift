@@ -2,9 +2,9 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 
-/// The tool's transport: async-http-client's shared client (connection pooling, TLS for https endpoints such as
-/// AWS's own, timeouts). Measured before choosing it: linking it added under 1 ms to otarig's start-up (NIO is
-/// linked for `otarig serve` anyway) and about 7 MB to the release binary.
+/// The tool's transport: async-http-client (connection pooling, TLS for https endpoints such as AWS's own,
+/// timeouts). Measured before choosing it: linking it added under 1 ms to otarig's start-up (NIO is linked for
+/// `otarig serve` anyway) and about 7 MB to the release binary.
 public struct AsyncHTTPTransport: HTTPTransport {
     /// How long one exchange may take, connecting included.
     public var timeoutSeconds: Int64
@@ -17,13 +17,23 @@ public struct AsyncHTTPTransport: HTTPTransport {
         self.maximumBodySize = maximumBodySize
     }
 
+    /// One client for the process, never shut down (as `HTTPClient.shared` is), configured for a command-line
+    /// tool: a refused or unreachable service fails the call at once and says so, instead of being retried with
+    /// backoff until the request's deadline (the library's default, meant for long-running servers).
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// Sends the request and collects the whole answer.
     public func send(_ request: HTTPExchange.Request, to origin: HTTPOrigin) async throws -> HTTPExchange.Response {
         var outgoing = HTTPClientRequest(url: origin.url(target: request.target))
         outgoing.method = HTTPMethod(rawValue: request.method)
         for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
         outgoing.body = .bytes(ByteBuffer(bytes: request.body))
-        let response = try await HTTPClient.shared.execute(outgoing, timeout: .seconds(timeoutSeconds))
+        let response = try await Self.client.execute(outgoing, timeout: .seconds(timeoutSeconds))
         let body = try await response.body.collect(upTo: maximumBodySize)
         return HTTPExchange.Response(status: Int(response.status.code),
                                      headers: response.headers.map { (name: $0.name.lowercased(), value: $0.value) },

@@ -80,6 +80,6 @@ public enum SignerFactsCapture {
         guard let document = documents.first(where: { $0.discriminator == "CERTIFICATE" }) else {
             throw SignerClient.Failure(message: "GetCertificate gave no CERTIFICATE block")
         }
-        return SHA256.hash(data: document.derBytes).hexString
+        return HexEncoding.lowercase(SHA256.hash(data: document.derBytes))
     }
 }

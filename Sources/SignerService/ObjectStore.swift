@@ -1,7 +1,7 @@
-import CodeSigning
 import Crypto
 import Foundation
 import GRDB
+import SignerAPI
 
 /// An S3 error: the S3 error code (`NoSuchBucket`) and a message. `SignerHTTP` maps each code to its HTTP status in
 /// one exhaustive table, so a new code cannot fall through to a default.
@@ -167,7 +167,7 @@ public final class DiskObjectStore: ObjectStore {
         guard let info = try await self.bucket(bucket) else { throw S3Error.noSuchBucket(bucket) }
         let file = UUID().uuidString.lowercased()
         try DirectoryKeyStore.write(data, to: directory.appendingPathComponent(file), mode: 0o644)
-        let etag = Insecure.MD5.hash(data: data).hexString
+        let etag = HexEncoding.lowercase(Insecure.MD5.hash(data: data))
         let versionId = info.versioning == .enabled ? Self.newVersionId() : "null"
         let replaced: String? = try await database.pool.write { db in
             var replacedFile: String?
