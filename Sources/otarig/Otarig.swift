@@ -61,7 +61,7 @@ struct OtarigError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Where state lives between runs: the key store and, later, the signing service's database and buckets.
+/// Where state lives between runs: the key store, and the signing service's database and buckets.
 struct DataDirectoryOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: ArgumentHelp("Where otarig keeps its state (key store, database, buckets).", valueName: "dir"))
     var dataDirectory: String = "./.otarig"

@@ -1,6 +1,6 @@
 """Shared fixtures for the peer tests: the otarig binary, and helpers to run it and openssl.
 
-These tests drive real peers nobody here wrote (openssl, and in later issues the aws CLI, boto3 and esptool).
+These tests drive real peers nobody here wrote (openssl, the aws CLI, boto3, esptool, umockdev).
 A peer that cannot run fails the test with the reason; nothing is skipped.
 """
 import base64
