@@ -12,8 +12,9 @@ struct Otarig: AsyncParsableCommand {
         commandName: "otarig",
         abstract: "A hardware-in-the-loop rig for signed firmware.",
         discussion: """
-            Sign FreeRTOS OTA images exactly as AWS Signer does, make and import code-signing certificates, and \
-            (as the rig grows) serve the AWS Signer API, flash boards and cross-check device verdicts.
+            Sign FreeRTOS OTA images exactly as AWS Signer does, make and import code-signing certificates, serve \
+            the AWS Signer API, flash ESP32 boards (real or simulated), and cross-check what a device decides with \
+            the host twin of its OTA verifier.
 
             Start here:
               otarig cert create --platform AmazonFreeRTOS-Default
