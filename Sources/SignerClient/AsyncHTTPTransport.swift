@@ -1,4 +1,7 @@
 import AsyncHTTPClient
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTP1
 
@@ -27,14 +30,39 @@ public struct AsyncHTTPTransport: HTTPTransport {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
+    /// Why an exchange failed, in plain words ("connection refused", "no answer within 30 s").
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// NIO's and the client's errors as a person reads them: the system's own words for a socket error.
+    func words(for error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
+        if let client = error as? HTTPClientError {
+            switch client {
+            case .connectTimeout: return "no connection within 10 s"
+            case .deadlineExceeded: return "no answer within \(timeoutSeconds) s"
+            case .remoteConnectionClosed: return "the service closed the connection"
+            default: return "\(client)"
+            }
+        }
+        return "\(error)"
+    }
+
     /// Sends the request and collects the whole answer.
     public func send(_ request: HTTPExchange.Request, to origin: HTTPOrigin) async throws -> HTTPExchange.Response {
         var outgoing = HTTPClientRequest(url: origin.url(target: request.target))
         outgoing.method = HTTPMethod(rawValue: request.method)
         for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
         outgoing.body = .bytes(ByteBuffer(bytes: request.body))
-        let response = try await Self.client.execute(outgoing, timeout: .seconds(timeoutSeconds))
-        let body = try await response.body.collect(upTo: maximumBodySize)
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await Self.client.execute(outgoing, timeout: .seconds(timeoutSeconds))
+            body = try await response.body.collect(upTo: maximumBodySize)
+        } catch {
+            throw Failure(description: words(for: error))
+        }
         return HTTPExchange.Response(status: Int(response.status.code),
                                      headers: response.headers.map { (name: $0.name.lowercased(), value: $0.value) },
                                      body: Array(buffer: body))
