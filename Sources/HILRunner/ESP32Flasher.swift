@@ -5,12 +5,8 @@ import FlashProtocol
 /// sends what the machine says, decodes SLIP frames from what arrives, keeps the one deadline on the transport's
 /// clock, and reports each step through `onEvent`.
 public final class ESP32Flasher: Flasher {
-    /// Payload bytes per data packet (`ESP32FlashStateMachine.blockSize`).
-    public static let blockSize = ESP32FlashStateMachine.blockSize
     /// The flash size this flasher assumes (`ESP32FlashStateMachine.flashSize`).
     public static let flashSize = ESP32FlashStateMachine.flashSize
-    /// Tries per block (`ESP32FlashStateMachine.blockAttempts`).
-    public static let blockAttempts = ESP32FlashStateMachine.blockAttempts
 
     /// The line to the chip, and the clock its timeouts run on.
     public let transport: any Transport

@@ -14,7 +14,7 @@ public final class TransportResetLines: ResetLines {
         guard transport.setLines(dtr: false, rts: false) else { return false }
         for state in sequence.lineStates() {
             switch state {
-            case .lines(let dtr, let rts): transport.setLines(dtr: dtr, rts: rts)
+            case .lines(let dtr, let rts): _ = transport.setLines(dtr: dtr, rts: rts)
             case .wait(let seconds): transport.sleep(seconds: seconds)
             }
         }

@@ -25,17 +25,12 @@ public enum JobExecution {
     public static func shape(of document: [UInt8]) -> Shape {
         let status = CoreJSON.validate(document)
         guard status == .success else { return .invalid(status) }
-        guard let first = document.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }), first == UInt8(ascii: "{") else {
+        guard let first = document.first(where: { !Byte.isWhitespace($0) }), first == Byte.openBrace else {
             return .notAnObject
         }
         if CoreJSON.search(document, query: "execution").status == .success { return .executionMessage }
         if CoreJSON.search(document, query: "afr_ota").status == .success { return .bareJobDocument }
         return .otherObject
-    }
-
-    /// Whether the document is already an execution message.
-    public static func isExecutionMessage(_ document: [UInt8]) -> Bool {
-        shape(of: document) == .executionMessage
     }
 
     /// The document as the agent receives it: an execution message as it is, a bare afr_ota document wrapped.

@@ -23,10 +23,12 @@ public struct AsyncHTTPTransport: HTTPTransport {
     /// One client for the process, never shut down (as `HTTPClient.shared` is), configured for a command-line
     /// tool: a refused or unreachable service fails the call at once and says so, instead of being retried with
     /// backoff until the request's deadline (the library's default, meant for long-running servers).
+    static let connectTimeoutSeconds: Int64 = 10
+
     static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(10)
+        configuration.timeout.connect = .seconds(connectTimeoutSeconds)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
@@ -40,7 +42,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
         if let io = error as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
         if let client = error as? HTTPClientError {
             switch client {
-            case .connectTimeout: return "no connection within 10 s"
+            case .connectTimeout: return "no connection within \(Self.connectTimeoutSeconds) s"
             case .deadlineExceeded: return "no answer within \(timeoutSeconds) s"
             case .remoteConnectionClosed: return "the service closed the connection"
             default: return "\(client)"

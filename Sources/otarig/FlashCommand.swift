@@ -1,11 +1,10 @@
 import ArgumentParser
-import Crypto
+import BoardModel
 import FlashProtocol
 import Foundation
 import HILRunner
 import OTAVerifier
 import SerialIO
-import BoardModel
 
 /// `otarig flash`: writes images to an ESP32 through its ROM loader.
 struct FlashCommand: ParsableCommand {
@@ -336,7 +335,6 @@ struct FlashCommand: ParsableCommand {
         case .otherObject:
             throw OtarigError("the job document '\(jobDocument)' has no afr_ota.files entry")
         }
-        let text = String(decoding: document, as: UTF8.self)
         guard let certfile = JobExecution.certfile(in: document) else {
             throw OtarigError("the job document '\(jobDocument)' has no afr_ota.files entry with a certfile")
         }

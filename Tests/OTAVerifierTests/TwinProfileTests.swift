@@ -293,7 +293,7 @@ struct JobExecutionTests {
         let bare = Array(#"{"afr_ota":{"files":[{"filesize":1,"sig-sha1-rsa":"AA=="},{"sig-sha256-ecdsa":"AA=="}]}}"#.utf8)
         let wrapped = JobExecution.wrap(bare, jobId: "AFR_OTA-x", clientToken: "0:t")
         #expect(wrapped.firstRange(of: bare) != nil)
-        #expect(JobExecution.isExecutionMessage(wrapped) && !JobExecution.isExecutionMessage(bare))
+        #expect(JobExecution.shape(of: wrapped) == .executionMessage && JobExecution.shape(of: bare) == .bareJobDocument)
         #expect(JobExecution.signatureKeys(in: bare) == ["sig-sha1-rsa", "sig-sha256-ecdsa"])
         #expect(JobExecution.signatureKeys(in: wrapped) == ["sig-sha1-rsa", "sig-sha256-ecdsa"])
         #expect(JobExecution.signatureKeys(in: Array("not json".utf8)).isEmpty)
