@@ -66,7 +66,12 @@ let package = Package(
         ),
         .target(
             name: "HILRunner",
-            dependencies: ["FlashProtocol", "BoardModel", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "FlashProtocol", "BoardModel", "OTAVerifier", "SignerAPI", "SignerClient", "CodeSigning",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
         ),
         .target(
             name: "SignerService",

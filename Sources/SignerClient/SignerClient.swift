@@ -44,6 +44,12 @@ public struct SignerClient: Sendable {
     /// Sends one request; `segments` are encoded here. A non-2xx answer throws with the service's message.
     public func call(_ method: String, _ segments: [String], query: [(String, String)] = [], body: [UInt8] = [], service: Service,
                      headers: [(name: String, value: String)] = []) async throws(Failure) -> [UInt8] {
+        try await exchange(method, segments, query: query, body: body, service: service, headers: headers).body
+    }
+
+    /// Sends one request and returns the whole answer (status, headers, body); a non-2xx answer throws.
+    public func exchange(_ method: String, _ segments: [String], query: [(String, String)] = [], body: [UInt8] = [], service: Service,
+                         headers: [(name: String, value: String)] = []) async throws(Failure) -> HTTPExchange.Response {
         let rawPath = "/" + segments.map { SigV4ClientSigner.encode($0) }.joined(separator: "/")
         let rawQuery = query.map { "\(SigV4ClientSigner.encode($0.0))=\(SigV4ClientSigner.encode($0.1))" }.joined(separator: "&")
         let host = endpoint.host ?? "127.0.0.1"
@@ -65,7 +71,7 @@ public struct SignerClient: Sendable {
             let text = String(decoding: response.body.prefix(400), as: UTF8.self)
             throw Failure(message: "\(method) \(rawPath) answered HTTP \(response.status): \(text)")
         }
-        return response.body
+        return response
     }
 
     /// A Signer GET decoded as `T` (timestamps as epoch seconds, as the REST-JSON protocol sends them).

@@ -250,7 +250,7 @@ def test_ota_image_boots_when_signed_and_is_erased_when_tampered(otarig_bin, run
         assert "into ota_0 at 0x10000" in result.stdout
         text = wait_for(console, "after the failed update")
         assert "E (" in text and "Failed to close the OTA file: Error=(OtaPalSignatureCheckFailed:0xe3000000)" in text
-        assert "OTA verdict: rejected, OtaPalSignatureCheckFailed (0xe3000000)" in text
+        assert "OTA verdict: rejected-signature, OtaPalSignatureCheckFailed (0xe3000000)" in text
         assert "still running 1.0.1 from ota_1" in text
     finally:
         process.send_signal(signal.SIGTERM)
@@ -444,9 +444,9 @@ def test_simulated_esp32_reads_only_the_signature_key_its_board_file_names(otari
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
-    assert "OTA verdict: rejected" in text and "still running 1.0.0 from ota_0" in text
+    assert "OTA verdict: rejected-" in text and "still running 1.0.0 from ota_0" in text
     board_lines = [line.split(" AWS_OTA: ", 1)[1] for line in text.splitlines() if " AWS_OTA: " in line]
     agent_lines = [line for line in board_lines if not line.startswith(("OTA job staged", "publish ", "OTA verdict", "erased "))]
     assert agent_lines == host_lines
-    verdict = f"OTA verdict: rejected, {host_report['palMain']} ({host_report['palStatus']})"
+    verdict = f"OTA verdict: {host_report['outcome']}, {host_report['palMain']} ({host_report['palStatus']})"
     assert verdict in text

@@ -1,0 +1,412 @@
+import BoardModel
+import FlashProtocol
+import Foundation
+import OTAVerifier
+
+/// A board the rig runs on: a board file plus how to reach it. The executable makes these (a USB serial port, a
+/// simulated board's pty); the rig only connects, disconnects and, where the bench can, resets the USB device.
+public protocol RigBoard: AnyObject, Sendable {
+    /// Unique in the run: the board file id, with `#n` for several boards of one kind.
+    var id: String { get }
+    var board: Board { get }
+    var port: String? { get }
+    var usbSerial: String? { get }
+    var usbPath: String? { get }
+    /// Opens the board's transport (again, after a fault) and binds its driver.
+    func connect() throws -> any BoardDriver
+    func disconnect()
+    /// Resets the board's own USB device and waits for it to come back; nil when the bench cannot.
+    var usbReset: (@Sendable () throws -> Void)? { get }
+}
+
+/// Set from a signal handler or a test; the rig checks it between steps and stops cleanly.
+public final class StopSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+
+    public init() {}
+
+    public func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+    }
+
+    public var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+}
+
+/// What the rig does, as it happens (for progress lines).
+public enum RigEvent: Sendable {
+    case cellStarted(board: String, scenario: String, index: Int, total: Int)
+    case step(board: String, String)
+    case cellFinished(board: String, Cell)
+    case recovery(board: String, String)
+    case boardFinished(board: String, healthy: Bool)
+}
+
+/// Runs scenarios on boards: boards in parallel, scenarios in order per board; each cell walks the board's states
+/// (off → download mode → flashed → running), reads the device's verdict from its console, asks the twin the same
+/// question, and judges the four verdicts (`CrossCheck`). Rig faults are retried after a recovery step; verdicts
+/// never are.
+public final class RigRunner: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var timeouts: Plan.Timeouts
+        public var retries: Int
+        public var parallel: Int
+        public var otarigVersion: String
+        /// Test-only: changes what the twin is told, to prove a wrong twin is caught as a fidelity finding.
+        public var twinSignatureKeyOverride: String?
+
+        public init(timeouts: Plan.Timeouts, retries: Int, parallel: Int, otarigVersion: String, twinSignatureKeyOverride: String? = nil) {
+            self.timeouts = timeouts
+            self.retries = retries
+            self.parallel = parallel
+            self.otarigVersion = otarigVersion
+            self.twinSignatureKeyOverride = twinSignatureKeyOverride
+        }
+    }
+
+    public let options: Options
+    public let stop: StopSignal
+    private let onEvent: @Sendable (RigEvent) -> Void
+
+    public init(options: Options, stop: StopSignal = StopSignal(), onEvent: @escaping @Sendable (RigEvent) -> Void = { _ in }) {
+        self.options = options
+        self.stop = stop
+        self.onEvent = onEvent
+    }
+
+    /// Runs every scenario on every board and returns the boards' results in the order given.
+    public func run(boards: [any RigBoard], scenarios: [Scenario], inputs: RunInputs) -> [BoardRun] {
+        let results = ResultBox(count: boards.count)
+        let gate = DispatchSemaphore(value: max(1, options.parallel))
+        let group = DispatchGroup()
+        for (index, board) in boards.enumerated() {
+            group.enter()
+            let thread = Thread { [self] in
+                gate.wait()
+                let run = runBoard(board, scenarios: scenarios, inputs: inputs)
+                gate.signal()
+                results.set(index, run)
+                group.leave()
+            }
+            thread.name = "otarig-rig-\(board.id)"
+            thread.start()
+        }
+        group.wait()
+        return results.all()
+    }
+
+    // MARK: one board
+
+    private func runBoard(_ rigBoard: any RigBoard, scenarios: [Scenario], inputs: RunInputs) -> BoardRun {
+        let board = rigBoard.board
+        var run = BoardRun(id: rigBoard.id, boardFile: board.id, name: board.name, chip: board.chip.rawValue, pal: board.firmware.pal,
+                           signatureKey: board.firmware.signatureKey, enforces: Self.enforcedPolicy(board), port: rigBoard.port,
+                           usbSerial: rigBoard.usbSerial, usbPath: rigBoard.usbPath)
+        let kind = BoardKind(pal: board.firmware.pal, signatureKey: board.firmware.signatureKey)
+        let enforced = CrossCheck.checks(enforcedBy: Self.enforcedPolicy(board))
+        var driver: (any BoardDriver)?
+        defer { rigBoard.disconnect() }
+
+        for (index, scenario) in scenarios.enumerated() {
+            let expectation = CrossCheck.expectedDevice(scenario.expected, pal: board.firmware.pal, enforced: enforced)
+            let expected = Cell.Expected(device: expectation?.0.description ?? "none declared for \(board.firmware.pal)",
+                                         policyFailures: scenario.expected.policyFailures.map(\.rawValue).sorted(),
+                                         enforcedByDevice: expectation?.enforcedByDevice ?? false)
+            func unrun(_ classification: Cell.Classification, _ type: String, _ message: String) -> Cell {
+                Cell(board: rigBoard.id, scenario: scenario.name, classification: classification, type: type, message: message, expected: expected)
+            }
+            if stop.isStopped {
+                run.cells.append(unrun(.notRun, "rig.interrupted", "the run was interrupted before this cell"))
+                continue
+            }
+            if !run.healthy {
+                run.cells.append(unrun(.rigError, "rig.board-unhealthy", "not run: the board was given up on earlier (\(run.health.last ?? "unhealthy"))"))
+                continue
+            }
+            guard let expectation, let cellInputs = inputs.inputs(for: kind, scenario: scenario.name) else {
+                run.cells.append(unrun(.rigError, "rig.no-expectation", "the scenario declares no device verdict for the PAL family \(board.firmware.pal)"))
+                continue
+            }
+            onEvent(.cellStarted(board: rigBoard.id, scenario: scenario.name, index: index, total: scenarios.count))
+            let started = Date()
+            var attempt = 0
+            var firstFault: String?
+            var cell: Cell?
+            while cell == nil {
+                attempt += 1
+                do {
+                    if driver == nil { driver = try connect(rigBoard) }
+                    let observed = try observe(driver!, board: board, inputs: cellInputs, baseImage: inputs.baseImage)
+                    cell = judge(rigBoard, scenario: scenario, expectation: expectation.0, expected: expected, enforced: enforced,
+                                 inputs: cellInputs, facts: inputs.facts, observed: observed)
+                    cell!.attempts = attempt
+                    cell!.flakyFailure = firstFault
+                } catch {
+                    let fault = error as? RigFault ?? RigFault(type: "rig.transport", message: "\(error)")
+                    firstFault = firstFault ?? fault.message
+                    driver = nil
+                    rigBoard.disconnect()
+                    if stop.isStopped {
+                        cell = unrun(.notRun, "rig.interrupted", "interrupted during the cell (\(fault.message))")
+                    } else if attempt > options.retries || !recover(rigBoard, attempt: attempt, run: &run) {
+                        if attempt > options.retries && run.healthy { _ = recover(rigBoard, attempt: attempt, run: &run) }
+                        var failed = unrun(.rigError, fault.type, fault.message)
+                        failed.attempts = attempt
+                        failed.console = fault.console
+                        cell = failed
+                    }
+                }
+            }
+            cell!.seconds = Date().timeIntervalSince(started)
+            run.cells.append(cell!)
+            onEvent(.cellFinished(board: rigBoard.id, cell!))
+        }
+        onEvent(.boardFinished(board: rigBoard.id, healthy: run.healthy))
+        return run
+    }
+
+    /// A fault of the rig rather than a verdict of the device.
+    struct RigFault: Error, CustomStringConvertible {
+        var type: String
+        var message: String
+        var console: [String] = []
+        var description: String { message }
+    }
+
+    private func connect(_ board: any RigBoard) throws -> any BoardDriver {
+        do {
+            return try board.connect()
+        } catch {
+            throw RigFault(type: "rig.port", message: "cannot open \(board.port ?? board.id): \(error)")
+        }
+    }
+
+    /// The recovery ladder after a fault: reset lines, then a USB reset, then waiting for the port to come back;
+    /// false (and the board unhealthy) when nothing is left to try.
+    private func recover(_ board: any RigBoard, attempt: Int, run: inout BoardRun) -> Bool {
+        let ladder: [(String, () throws -> Void)] = [
+            ("reset lines (EN pulse into the loader)", { [self] in
+                let driver = try board.connect()
+                guard let lines = driver.resetLines, lines.perform(ResetSequence.download(for: board.board.reset) ?? .hardReset) else {
+                    throw RigFault(type: "rig.recovery", message: "the board has no reset lines the rig drives")
+                }
+                driver.transport.sleep(seconds: 0.1)
+                board.disconnect()
+                _ = self
+            }),
+            ("USB reset of the board's own device", {
+                guard let reset = board.usbReset else { throw RigFault(type: "rig.recovery", message: "the bench cannot reset this board's USB device") }
+                try reset()
+            }),
+            ("waiting for the port to come back", {
+                let deadline = Date().addingTimeInterval(5)
+                while true {
+                    do {
+                        _ = try board.connect()
+                        board.disconnect()
+                        return
+                    } catch {
+                        if Date() > deadline { throw error }
+                        Thread.sleep(forTimeInterval: 0.25)
+                    }
+                }
+            }),
+        ]
+        for (name, step) in ladder.dropFirst(max(0, attempt - 1)) {
+            onEvent(.recovery(board: board.id, name))
+            do {
+                try step()
+                run.health.append("recovered by \(name)")
+                return true
+            } catch {
+                run.health.append("\(name): \(error)")
+            }
+        }
+        run.healthy = false
+        run.health.append("unhealthy for the rest of the run")
+        return false
+    }
+
+    // MARK: one cell on the board
+
+    /// What the board said, and what the rig knows about how it got there.
+    struct Observation {
+        var verdict: ObservedVerdict
+        var console: [String]
+        var flashMD5: String?
+        var flashLocation: String?
+        var firmwareVersion: String?
+    }
+
+    /// Download mode → the base image and blank otadata written (a known state) → the update staged → running →
+    /// the verdict read from the console.
+    private func observe(_ driver: any BoardDriver, board: Board, inputs: CellInputs, baseImage: [UInt8]) throws -> Observation {
+        let flasher = driver.flasher
+        var md5: String?
+        var location: String?
+        flasher.onEvent = { event in
+            if case .wrote(let name, let where_, _, let sum, _) = event, name == inputs.scenario {
+                md5 = sum
+                location = where_.description
+            }
+        }
+        defer { flasher.onEvent = nil }
+        let id = board.id
+        onEvent(.step(board: id, "download mode"))
+        if let sequence = ResetSequence.download(for: board.reset), let lines = driver.resetLines {
+            _ = lines.perform(sequence)
+        }
+        do {
+            try prepareAndStage(flasher, board: board, inputs: inputs, baseImage: baseImage)
+        } catch {
+            throw RigFault(type: Self.faultType(error), message: "\(error)")
+        }
+        guard let console = driver.console else {
+            throw RigFault(type: "rig.console", message: "the board's console is not on its transport")
+        }
+        var lines: [String] = []
+        let transport = driver.transport
+        let deadline = transport.now + options.timeouts.verdict
+        var verdictSeen = false
+        var settle = deadline
+        while let line = console.nextLine(until: min(deadline, settle)) {
+            lines.append(line.text)
+            if line.text.contains("OTA verdict: ") && !verdictSeen {
+                verdictSeen = true
+                settle = transport.now + 0.3  // the lines that follow (reboot, version) come at once
+            }
+            if verdictSeen && line.text.contains("waiting for download") { break }
+            if stop.isStopped { break }
+        }
+        let verdict = ConsoleVerdict.read(lines)
+        guard verdict.isComplete else {
+            throw RigFault(type: lines.isEmpty ? "rig.no-console" : "rig.timeout",
+                           message: lines.isEmpty ? "the board printed nothing within \(Int(options.timeouts.verdict)) s of starting"
+                               : "no verdict within \(Int(options.timeouts.verdict)) s (\(lines.count) console lines)", console: lines)
+        }
+        let version = lines.last { $0.contains("App version:") }.map { $0.components(separatedBy: "App version:").last!.trimmingCharacters(in: .whitespaces) }
+        return Observation(verdict: verdict, console: lines, flashMD5: md5, flashLocation: location, firmwareVersion: version)
+    }
+
+    /// The loader opened, the base image and blank otadata written, the update staged, the application started.
+    private func prepareAndStage(_ flasher: any Flasher, board: Board, inputs: CellInputs, baseImage: [UInt8]) throws(FlashError) {
+        let id = board.id
+        _ = try flasher.open()
+        if board.flash.baud != 115_200 {
+            do {
+                try flasher.changeBaudRate(board.flash.baud)
+            } catch {
+                guard case .unsupported = error else { throw error }
+            }
+        }
+        onEvent(.step(board: id, "flashing the base image"))
+        let layout = PartitionTable.twoOTAWithStaging
+        guard let slot0 = layout.entry("ota_0"), let otadata = layout.entry("otadata") else {
+            throw .layout("the board layout has no ota_0 or otadata")
+        }
+        try flasher.write(FlashImage(name: "base \(Recipe.baseVersion)", location: .offset(slot0.offset), bytes: baseImage), compress: true)
+        try flasher.write(FlashImage(name: "otadata (blank)", location: .offset(otadata.offset), bytes: [UInt8](repeating: 0xFF, count: otadata.size)),
+                          compress: true)
+        onEvent(.step(board: id, "staging the update"))
+        _ = try flasher.stage(OTAUpdate(name: inputs.scenario, image: inputs.image, jobDocument: inputs.jobDocument,
+                                        certificates: inputs.certificates), compress: true)
+        onEvent(.step(board: id, "running"))
+        try flasher.runApplication()
+    }
+
+    static func faultType(_ error: FlashError) -> String {
+        switch error {
+        case .syncFailed: "rig.no-sync"
+        case .noAnswer: "rig.timeout"
+        case .link: "rig.port-lost"
+        case .blockFailed, .digestMismatch: "rig.flash-write"
+        default: "rig.flash"
+        }
+    }
+
+    // MARK: the twin and the judgement
+
+    private func judge(_ rigBoard: any RigBoard, scenario: Scenario, expectation: DeviceExpectation, expected: Cell.Expected,
+                       enforced: Set<PolicyFinding.Check>, inputs: CellInputs, facts: SignerFacts, observed: Observation) -> Cell {
+        let board = rigBoard.board
+        let twin = Self.twin(board: board, inputs: inputs, facts: facts, signatureKeyOverride: options.twinSignatureKeyOverride)
+        let prediction = Cell.TwinPrediction(outcome: twin.device.outcome.rawValue, accepted: twin.device.accepted,
+                                             palStatus: twin.device.palStatus.rawValue, statuses: twin.device.statuses.map(\.payload))
+        let judgement = CrossCheck.judge(expected: expectation, expectedPolicyFailures: scenario.expected.policyFailures, enforced: enforced,
+                                         device: observed.verdict, twin: prediction, policy: twin.policy.findings)
+        var provenance = Provenance()
+        provenance.imageSHA256 = inputs.imageSHA256
+        provenance.signingJobId = inputs.signingJobId
+        provenance.profileVersionArn = inputs.profileVersionArn
+        provenance.platformId = inputs.platformId
+        provenance.signerCertificateSHA256 = inputs.signerCertificateSHA256
+        provenance.provisionedCertificateSHA256 = inputs.provisionedCertificateSHA256
+        provenance.flashMD5 = observed.flashMD5
+        provenance.flashLocation = observed.flashLocation
+        provenance.boardId = rigBoard.id
+        provenance.usbSerial = rigBoard.usbSerial
+        provenance.port = rigBoard.port
+        provenance.firmwareVersion = observed.firmwareVersion
+        provenance.deviceTime = inputs.deviceTime
+        provenance.otarigVersion = options.otarigVersion
+        var explanation: [String]?
+        if judgement.classification == .fidelityFinding {
+            let walk = Explainer.explain(twin.inputs, twin.device, signatureText: Explainer.signatureText(in: inputs.jobDocument, key: twin.inputs.signatureKey),
+                                         candidates: [])
+            explanation = walk.steps.flatMap { step in
+                ["\(step.name): \(step.result.rawValue.uppercased())"] + step.lines.map { "    " + $0 }
+            } + walk.probes.map { "probe: " + $0 }
+        }
+        return Cell(board: rigBoard.id, scenario: scenario.name, classification: judgement.classification, type: judgement.type,
+                    message: judgement.message, expected: expected, device: observed.verdict, twin: prediction,
+                    policy: twin.policy.findings.map { .init(check: $0.check.rawValue, result: $0.result.rawValue, detail: $0.detail) },
+                    provenance: provenance, console: observed.console,
+                    twinConsole: twin.device.events.map { event in
+                        switch event {
+                        case .log(let line): "\(line.level.rawValue): \(line.text)"
+                        case .status(let status): "publish \(status.payload)"
+                        }
+                    },
+                    explanation: explanation)
+    }
+
+    /// The policy checks the board file says its firmware enforces.
+    static func enforcedPolicy(_ board: Board) -> [String] { [] }
+
+    /// The twin on exactly what the board was given.
+    public static func twin(board: Board, inputs: CellInputs, facts: SignerFacts, signatureKeyOverride: String? = nil) -> TwinRun {
+        let profile = PALProfile(rawValue: board.firmware.pal) ?? .esp32MbedTLS
+        let certificates = inputs.certificates
+        let deviceInputs = DeviceInputs(profile: profile, jobDocument: inputs.jobDocument, image: Data(inputs.image),
+                                        signatureKey: signatureKeyOverride ?? board.firmware.signatureKey, runningVersion: inputs.runningVersion) { name in
+            certificates[name].map { .found($0) } ?? .notFound
+        }
+        return TwinRun.run(deviceInputs, facts: facts, now: inputs.deviceTime)
+    }
+}
+
+/// The boards' results, filled from their threads.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var runs: [BoardRun?]
+
+    init(count: Int) { runs = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ run: BoardRun) {
+        lock.lock()
+        runs[index] = run
+        lock.unlock()
+    }
+
+    func all() -> [BoardRun] {
+        lock.lock()
+        defer { lock.unlock() }
+        return runs.compactMap { $0 }
+    }
+}
