@@ -116,6 +116,12 @@ struct SimCommand: ParsableCommand {
             }
             simulator.simulateBaudRate = baudTiming || baud != nil
             simulator.verbose = verbose
+            // A parent may have started us with signals blocked (a thread's mask is inherited across exec).
+            var unblock = sigset_t()
+            sigemptyset(&unblock)
+            sigaddset(&unblock, SIGINT)
+            sigaddset(&unblock, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
             signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
             signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
             Console.out(simulator.pty.slavePath)

@@ -71,7 +71,8 @@ public enum CrossCheck {
         let outcomeMatches = outcome == expected.outcome.rawValue
         let statusMatches = expected.palMain.map { UInt32($0.rawValue) == palMain } ?? true
         if !outcomeMatches || !statusMatches {
-            let got = palMain == 0 ? outcome : "\(outcome) (\(PALStatus(rawValue: palMain << 24).mainName))"
+            let showStatus = expected.palMain != nil || outcome == DeviceOutcome.rejectedSignature.rawValue
+            let got = showStatus ? "\(outcome) (\(PALStatus(rawValue: palMain << 24).mainName))" : outcome
             return Judgement(classification: .productFailure, type: "product.device-verdict",
                              message: "expected \(expected), the device and the twin both give \(got)")
         }

@@ -151,7 +151,9 @@ public struct ScenarioInputFactory {
                 }
                 let image = ESP32AppImage.build(version: recipe.version, project: "otarig-rig", code: Self.code(seed: UInt64(index + 1), length: 24 * 1024))
                 let signed = try await sign(image: image, scenario: scenario, kind: kind, platform: platform, material: signing)
-                cells[kind.key, default: [:]][scenario.name] = try mutate(signed, recipe: recipe, provisioned: provisioned, signer: signing)
+                // The board holds the certificate that signed, except where the scenario is about it holding another.
+                let held = recipe.signer == .another || recipe.wrongAlgorithm ? provisioned : signing
+                cells[kind.key, default: [:]][scenario.name] = try mutate(signed, recipe: recipe, provisioned: held, signer: signing)
             }
         }
         let facts: SignerFacts

@@ -1,0 +1,128 @@
+import DurableFiles
+import Foundation
+import HILRunner
+
+/// The rig's progress on standard error: on a terminal one line per board, redrawn in place; otherwise one line per
+/// finished cell, so a CI log reads as a story.
+final class RigProgress: @unchecked Sendable {
+    let terminal: Bool
+    private let lock = NSLock()
+    private var boards: [String] = []
+    private var lines: [String: String] = [:]
+    private var done: [String: Int] = [:]
+    private var total = 0
+    private var drawn = 0
+
+    init(terminal: Bool) { self.terminal = terminal }
+
+    func note(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        clear()
+        FileHandle.standardError.write(Data("otarig run: \(text)\n".utf8))
+        redraw()
+    }
+
+    func begin(boards: [String], cells: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.boards = boards
+        total = cells
+        for board in boards { lines[board] = "waiting"; done[board] = 0 }
+        redraw()
+    }
+
+    func end() {
+        lock.lock()
+        defer { lock.unlock() }
+        drawn = 0
+    }
+
+    func handle(_ event: RigEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .cellStarted(let board, let scenario, _, _):
+            lines[board] = scenario
+        case .step(let board, let step):
+            if let current = lines[board]?.split(separator: ":").first { lines[board] = "\(current): \(step)" }
+        case .cellFinished(let board, let cell):
+            done[board, default: 0] += 1
+            lines[board] = "\(cell.scenario): \(cell.classification.rawValue)"
+            if !terminal {
+                let seconds = String(format: "%.1f", cell.seconds)
+                FileHandle.standardError.write(Data("[\(board)] \(done[board]!)/\(total) \(cell.scenario): \(cell.classification.rawValue) (\(seconds) s)\(cell.classification.isAsExpected ? "" : " — \(cell.message)")\n".utf8))
+            }
+        case .recovery(let board, let step):
+            clear()
+            FileHandle.standardError.write(Data("[\(board)] recovering: \(step)\n".utf8))
+        case .boardFinished(let board, let healthy):
+            lines[board] = healthy ? "done" : "given up (unhealthy)"
+        }
+        redraw()
+    }
+
+    /// Moves up over the board lines drawn last (terminal only).
+    private func clear() {
+        guard terminal, drawn > 0 else { return }
+        FileHandle.standardError.write(Data("\u{1B}[\(drawn)A\u{1B}[J".utf8))
+        drawn = 0
+    }
+
+    private func redraw() {
+        guard terminal, !boards.isEmpty else { return }
+        clear()
+        let width = boards.map(\.count).max() ?? 0
+        var text = ""
+        for board in boards {
+            let count = done[board, default: 0]
+            let bar = String(repeating: "#", count: total == 0 ? 0 : count * 20 / total).padding(toLength: 20, withPad: ".", startingAt: 0)
+            text += "\(board.padding(toLength: width, withPad: " ", startingAt: 0)) [\(bar)] \(count)/\(total) \(lines[board] ?? "")\n"
+        }
+        FileHandle.standardError.write(Data(text.utf8))
+        drawn = boards.count
+    }
+}
+
+/// The reports on disk and the matrix on standard output.
+enum RigReportOutput {
+    static func write(_ report: RunReport, to directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try AtomicFile.write(Array(try encoder.encode(report)), to: directory + "/report.json")
+        } catch {
+            throw OtarigError("cannot write the reports into '\(directory)': \(error)")
+        }
+    }
+
+    static let labels: [Cell.Classification: String] = [
+        .pass: "pass", .knownDeviceGap: "gap", .productFailure: "FAIL", .fidelityFinding: "FIDELITY", .rigError: "RIG", .notRun: "-",
+    ]
+
+    static func printMatrix(_ report: RunReport) {
+        let names = report.scenarios.map(\.name)
+        let first = max(names.map(\.count).max() ?? 0, 8)
+        let columns = report.boards.map { max($0.id.count, 8) }
+        var header = "scenario".padding(toLength: first, withPad: " ", startingAt: 0)
+        for (board, width) in zip(report.boards, columns) { header += "  " + board.id.padding(toLength: width, withPad: " ", startingAt: 0) }
+        Console.out(header)
+        for name in names {
+            var row = name.padding(toLength: first, withPad: " ", startingAt: 0)
+            for (board, width) in zip(report.boards, columns) {
+                let cell = board.cells.first { $0.scenario == name }
+                let label = cell.map { labels[$0.classification] ?? $0.classification.rawValue } ?? ""
+                row += "  " + label.padding(toLength: width, withPad: " ", startingAt: 0)
+            }
+            Console.out(row)
+        }
+        let counts = report.counts
+        let summary = Cell.Classification.allCases.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
+        Console.out("\n\(report.cells.count) cells: \(summary.joined(separator: ", "))\(report.interrupted ? " (interrupted)" : "")")
+        for cell in report.cells where !cell.classification.isAsExpected {
+            Console.out("  \(cell.board) × \(cell.scenario): \(cell.classification.rawValue) [\(cell.type ?? "")] \(cell.message)")
+        }
+    }
+}
