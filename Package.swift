@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "BoardModelTests", dependencies: ["BoardModel"]),
         .testTarget(name: "BoardSimTests", dependencies: ["BoardSim", "FlashProtocol", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SerialIOTests", dependencies: ["SerialIO"]),
-        .testTarget(name: "HILRunnerTests", dependencies: ["HILRunner", "FlashProtocol", "BoardModel", "BoardSim", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "HILRunnerTests", dependencies: ["HILRunner", "FlashProtocol", "BoardModel", "BoardSim", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "OtarigTests", dependencies: ["otarig", "SignerAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v6]

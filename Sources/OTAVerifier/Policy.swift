@@ -159,6 +159,12 @@ public struct PolicyFinding: Sendable, Equatable {
     public var check: Check
     public var result: Result
     public var detail: String
+
+    public init(check: Check, result: Result, detail: String) {
+        self.check = check
+        self.result = result
+        self.detail = detail
+    }
 }
 
 public struct PolicyVerdict: Sendable {
