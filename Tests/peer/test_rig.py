@@ -1,0 +1,154 @@
+"""otarig run end to end: plans of simulated boards × scenarios, signed through the embedded service, flashed over the
+ROM loader of `otarig sim esp32` processes, verdicts read from their consoles and cross-checked with the twin.
+
+The expected matrix is written here from the scenarios' declared expectations and the boards' declared policy
+(Boards/sim-esp32.yaml is stock FreeRTOS; Boards/sim-esp32-enforcing.yaml checks certificate validity and
+revocation itself), never read from otarig's own output.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import ROOT
+
+BOARDS = ROOT / "Boards"
+
+SCENARIOS = [
+    "valid", "tampered-payload", "truncated", "filesize-mismatch", "other-certificate", "certificate-missing",
+    "wrong-algorithm", "jobdoc-bad-base64", "jobdoc-missing-filesize", "signature-revoked",
+    "profile-revoked-before-signing", "profile-revoked-after-signing", "validity-period-elapsed",
+    "certificate-expired", "certificate-not-yet-valid",
+]
+# What policy rejects and a stock FreeRTOS device accepts anyway.
+POLICY_ONLY = {"signature-revoked", "profile-revoked-before-signing", "certificate-expired", "certificate-not-yet-valid"}
+# What each board must end with: the stock board shows the known gaps; the enforcing board rejects those itself.
+EXPECTED = {
+    "sim-esp32": {name: ("known-device-gap" if name in POLICY_ONLY else "pass") for name in SCENARIOS},
+    "sim-esp32-enforcing": {name: "pass" for name in SCENARIOS},
+}
+# Accepted on the stock board; everything else is refused there.
+ACCEPTED_STOCK = {"valid", "profile-revoked-after-signing", "validity-period-elapsed"} | POLICY_ONLY
+
+
+def otarig(otarig_bin, *args, cwd, timeout=300):
+    return subprocess.run([str(otarig_bin), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def write_plan(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def report(directory: Path) -> dict:
+    data = json.loads((directory / "report.json").read_text())
+    assert data["schema"] == "otarig-run/1"
+    return data
+
+
+def matrix(data: dict) -> dict:
+    return {board["id"]: {cell["scenario"]: cell["classification"] for cell in board["cells"]} for board in data["boards"]}
+
+
+def test_standard_plan_gives_the_expected_matrix(otarig_bin, tmp_path):
+    result = otarig(otarig_bin, "run", BOARDS / "plans" / "standard.yaml", "--report-dir", tmp_path / "report", "--boards-dir", BOARDS,
+                    cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = report(tmp_path / "report")
+    assert matrix(data) == EXPECTED
+    by_board = {board["id"]: board for board in data["boards"]}
+    assert by_board["sim-esp32-enforcing"]["enforces"] == ["certificate-validity", "revocation"]
+    assert by_board["sim-esp32"]["enforces"] == []
+    for board in data["boards"]:
+        for cell in board["cells"]:
+            device, twin = cell["device"], cell["twin"]
+            enforcing = board["id"] == "sim-esp32-enforcing"
+            should_accept = cell["scenario"] in ACCEPTED_STOCK and not (enforcing and cell["scenario"] in POLICY_ONLY)
+            assert device["accepted"] == should_accept, (board["id"], cell["scenario"], device)
+            assert twin["accepted"] == should_accept, (board["id"], cell["scenario"], twin)
+            # Provenance: the exact bytes, the signing job, the board.
+            provenance = cell["provenance"]
+            assert re.fullmatch(r"[0-9a-f]{64}", provenance["imageSHA256"])
+            assert re.fullmatch(r"[0-9a-f]{32}", provenance["flashMD5"]), provenance
+            assert provenance["signingJobId"] and provenance["profileVersionArn"].startswith("arn:aws:signer:")
+            assert provenance["port"].startswith("/dev/pts/") and provenance["boardId"] == board["id"]
+            assert any("OTA verdict:" in line for line in cell["console"])
+    # The enforcing board refuses a revoked signature and an expired certificate at close, as its policy says.
+    enforcing = {cell["scenario"]: cell for cell in by_board["sim-esp32-enforcing"]["cells"]}
+    for name in ("signature-revoked", "certificate-expired"):
+        assert enforcing[name]["device"]["outcome"] == "rejected-signature"
+        assert enforcing[name]["device"]["palStatus"] >> 24 == 0xE3
+        assert enforcing[name]["expected"]["enforcedByDevice"] is True
+    stock = {cell["scenario"]: cell for cell in by_board["sim-esp32"]["cells"]}
+    assert {p["check"] for p in stock["signature-revoked"]["policy"] if p["result"] == "fail"} == {"signature-revoked"}
+    assert {p["check"] for p in stock["certificate-expired"]["policy"] if p["result"] == "fail"} == {"certificate-validity"}
+    # The matrix on standard output names every scenario and both boards.
+    assert "sim-esp32-enforcing" in result.stdout and all(name in result.stdout for name in SCENARIOS)
+
+
+def test_a_broken_twin_is_a_fidelity_finding_with_both_consoles(otarig_bin, tmp_path):
+    plan = write_plan(tmp_path / "one.yaml", "boards:\n  - simulated: sim-esp32\nscenarios: [valid]\n")
+    # Test-only: tell the twin the firmware reads sig-sha1-rsa, which this board's firmware does not.
+    result = otarig(otarig_bin, "run", plan, "--report-dir", tmp_path / "report", "--boards-dir", BOARDS,
+                    "--test-twin-signature-key", "sig-sha1-rsa", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    (cell,) = report(tmp_path / "report")["boards"][0]["cells"]
+    assert cell["classification"] == "fidelity-finding" and cell["type"] == "fidelity.device-twin"
+    assert cell["device"]["accepted"] is True and cell["twin"]["accepted"] is False
+    assert any("OTA verdict: accepted" in line for line in cell["console"])
+    # Both consoles are attached, and they part where the twin was misled: the device extracts its signature.
+    assert any("Extracted parameter [ sig-sha256-ecdsa:" in line for line in cell["console"])
+    assert cell["twinConsole"] and not any("sig-sha256-ecdsa:" in line for line in cell["twinConsole"]), cell["twinConsole"]
+    assert cell["explanation"], "otarig explain's walk is attached"
+
+
+def test_a_killed_board_gives_rig_errors_while_the_other_completes(otarig_bin, tmp_path):
+    plan = write_plan(tmp_path / "two.yaml", "boards:\n  - simulated: sim-esp32\n    count: 2\nretries: 1\n")
+    process = subprocess.Popen([str(otarig_bin), "run", plan, "--report-dir", tmp_path / "report", "--boards-dir", BOARDS],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    victim = None
+    killed_after = None
+    deadline = time.monotonic() + 120
+    try:
+        for line in process.stderr:
+            found = re.search(r"sim-esp32#2: simulated on \S+ \(pid (\d+)\)", line)
+            if found:
+                victim = int(found.group(1))
+            if victim and line.startswith("[sim-esp32#2] 3/"):
+                os.kill(victim, signal.SIGKILL)
+                killed_after = 3
+                break
+            assert time.monotonic() < deadline, "the run did not reach its third cell on sim-esp32#2"
+        stdout, _ = process.communicate(timeout=180)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert victim and killed_after, "never saw the second board start"
+    assert process.returncode == 3, stdout
+    data = report(tmp_path / "report")
+    boards = {board["id"]: board for board in data["boards"]}
+    survivor = [cell["classification"] for cell in boards["sim-esp32"]["cells"]]
+    assert survivor == [EXPECTED["sim-esp32"][name] for name in SCENARIOS]
+    dead = boards["sim-esp32#2"]
+    assert [cell["classification"] for cell in dead["cells"][:killed_after]] == [EXPECTED["sim-esp32"][n] for n in SCENARIOS[:killed_after]]
+    after = dead["cells"][killed_after:]
+    assert after and all(cell["classification"] == "rig-error" for cell in after), [c["classification"] for c in after]
+    assert after[0]["type"].startswith("rig.") and after[0]["attempts"] >= 1
+    assert all(cell["type"] == "rig.board-unhealthy" for cell in after[1:])
+    # The recovery ladder was climbed to the top before the board was given up on.
+    health = " | ".join(dead["health"])
+    assert "reset lines" in health and "USB reset" in health and "waiting for the port" in health, health
+    assert dead["healthy"] is False and dead["health"][-1] == "unhealthy for the rest of the run"
+
+
+def test_a_bad_plan_is_refused_before_anything_runs(otarig_bin, tmp_path):
+    plan = write_plan(tmp_path / "bad.yaml", "boards:\n  - simulated: sim-esp32\nscenarios: [valid, tampred-payload]\n")
+    result = otarig(otarig_bin, "run", plan, "--report-dir", tmp_path / "report", "--boards-dir", BOARDS, cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{plan}:3: scenarios[1]: no scenario is named 'tampred-payload'" in result.stderr, result.stderr
+    assert "did you mean tampered-payload" in result.stderr
+    assert not (tmp_path / "report").exists(), "nothing ran, nothing was written"
+    assert "simulated on" not in result.stderr
