@@ -152,3 +152,59 @@ def test_a_bad_plan_is_refused_before_anything_runs(otarig_bin, tmp_path):
     assert "did you mean tampered-payload" in result.stderr
     assert not (tmp_path / "report").exists(), "nothing ran, nothing was written"
     assert "simulated on" not in result.stderr
+
+
+def test_replay_of_a_rejected_image_names_the_failing_check(otarig_bin, run, tmp_path):
+    """A console captured from a board that refused a tampered image, replayed beside the twin: they agree line for
+    line, and the replay names the signature check as the one that failed. A console from another update (the
+    good image's) parts ways with the twin's run on the tampered inputs, at the first line that differs."""
+    run.otarig_run("cert", "create", "--platform", "AmazonFreeRTOS-Default", "--cert-out", "signer.pem", "--key-out", "signer.key")
+    for version in ("1.0.0", "1.0.1"):
+        (tmp_path / f"code-{version}.bin").write_bytes(os.urandom(30_000))
+        run.otarig_run("app-image", "--version", version, "--project", "hil", "--payload", f"code-{version}.bin", "--out", f"app-{version}.bin")
+    run.otarig_run("sign", "--platform", "AmazonFreeRTOS-Default", "--cert", "signer.pem", "--key", "signer.key", "--in", "app-1.0.1.bin",
+                   "--out", "signed.json", "--job-doc", "job.json", "--certname", "codesign.crt")
+    tampered = bytearray((tmp_path / "app-1.0.1.bin").read_bytes())
+    tampered[5000] ^= 0x01
+    (tmp_path / "tampered.bin").write_bytes(bytes(tampered))
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    (certs / "codesign.crt").write_bytes((tmp_path / "signer.pem").read_bytes())
+
+    consoles = {}
+    process = subprocess.Popen([str(otarig_bin), "sim", "esp32", "--flash", str(tmp_path / "flash.bin"), "--console", str(tmp_path / "console.txt")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    port = process.stdout.readline().strip()
+    try:
+        for image in ("tampered.bin", "app-1.0.1.bin"):
+            flash = subprocess.run([str(otarig_bin), "flash", "--port", port, f"{tmp_path / 'app-1.0.0.bin'}@0x10000"], capture_output=True, text=True, timeout=120)
+            assert flash.returncode == 0, flash.stderr
+            (tmp_path / "console.txt").write_text("")
+            flash = subprocess.run([str(otarig_bin), "flash", "--port", port, "--ota", tmp_path / image, "--job-doc", tmp_path / "job.json",
+                                    "--cert", tmp_path / "signer.pem"], capture_output=True, text=True, timeout=120)
+            assert flash.returncode == 0, flash.stderr
+            deadline = time.monotonic() + 30
+            while "OTA verdict:" not in (tmp_path / "console.txt").read_text():
+                assert time.monotonic() < deadline, "the board printed no verdict"
+                time.sleep(0.1)
+            time.sleep(0.3)
+            consoles[image] = tmp_path / f"console-{image}.log"
+            consoles[image].write_text((tmp_path / "console.txt").read_text())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+    replay = subprocess.run([str(otarig_bin), "replay", "--console", consoles["tampered.bin"], "--board", "sim-esp32", "--boards-dir", BOARDS,
+                             "--image", tmp_path / "tampered.bin", "--job-doc", tmp_path / "job.json", "--cert-dir", certs],
+                            capture_output=True, text=True, timeout=60)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "agree line for line: the board rejected the update, OtaPalSignatureCheckFailed (0xe3000000)" in replay.stdout
+    assert "failed check: signature check" in replay.stdout, replay.stdout
+
+    # The good image's console against the tampered inputs: they part ways where the signature check answers.
+    parted = subprocess.run([str(otarig_bin), "replay", "--console", consoles["app-1.0.1.bin"], "--board", "sim-esp32", "--boards-dir", BOARDS,
+                             "--image", tmp_path / "tampered.bin", "--job-doc", tmp_path / "job.json", "--cert-dir", certs],
+                            capture_output=True, text=True, timeout=60)
+    assert parted.returncode == 1, parted.stdout + parted.stderr
+    assert "part ways at agent line" in parted.stdout
+    assert "board: Received entire update and validated the signature." in parted.stdout, parted.stdout
