@@ -140,10 +140,16 @@ let package = Package(
             name: "SignerClientTests",
             dependencies: ["SignerClient", "SignerHTTP", "SignerAPI", "SigV4", .product(name: "Hummingbird", package: "hummingbird")]
         ),
-        .testTarget(name: "OTAVerifierTests", dependencies: ["OTAVerifier", "DeviceFirmware"]),
+        .testTarget(
+            name: "OTAVerifierTests",
+            dependencies: ["OTAVerifier", "DeviceFirmware", .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1")]
+        ),
         .testTarget(name: "FlashProtocolTests", dependencies: ["FlashProtocol", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "BoardModelTests", dependencies: ["BoardModel"]),
-        .testTarget(name: "BoardSimTests", dependencies: ["BoardSim", "FlashProtocol", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "BoardSimTests",
+            dependencies: ["BoardSim", "FlashProtocol", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1")]
+        ),
         .testTarget(name: "SerialIOTests", dependencies: ["SerialIO"]),
         .testTarget(name: "HILRunnerTests", dependencies: ["HILRunner", "FlashProtocol", "BoardModel", "BoardSim", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "OtarigTests", dependencies: ["otarig", "SignerAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -2,7 +2,9 @@
  * libFuzzer target over the parsers that see untrusted job documents: the JSON validator and search (with the
  * job-document model's keys), the base64 decoder, the number parser, the whole job-document parse, and the whole
  * device run (HIL_OtaProcessJob with its log lines and status messages) against a small in-memory image and the
- * PAL vectors' ECDSA certificate, so fuzzed signatures reach mbedtls_pk_verify. Built with ASan and UBSan.
+ * PAL vectors' ECDSA certificate, so fuzzed signatures reach mbedtls_pk_verify; and the device policy's revocation
+ * list, the input taken as a list (parse, then the whole revocation check with that certificate as the list signer).
+ * Built with ASan and UBSan.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +17,7 @@
 #include "hil_json.h"
 #include "hil_number.h"
 #include "hil_ota.h"
+#include "hil_policy.h"
 
 #define CERTIFICATE    "../Tests/CodeSigningTests/Fixtures/freertos/pem/ecdsa-sha256-signer.crt.pem"
 
@@ -190,6 +193,35 @@ int LLVMFuzzerTestOneInput( const uint8_t * data,
         pal.getImageState = platformState;
         pal.runningVersion = running;
         ( void ) HIL_OtaProcessJob( &context, &pal, text, size, ( size & 1U ) ? "sig-sha1-rsa" : NULL, &result );
+    }
+
+    {
+        HilRevocationList_t list;
+        HilPolicyConfig_t policy = { HIL_POLICY_CHECK_REVOCATION, data, size, certificate, certificateLength };
+        HilLogger_t logger;
+        const char * why = NULL;
+
+        memset( &logger, 0, sizeof( logger ) );
+
+        if( HIL_RevocationListParse( data, size, &list, &why ) == HilRevocationParseOk )
+        {
+            volatile uint8_t sum = 0U;
+            size_t j;
+
+            for( j = 0; j < ( size_t ) list.entryCount * HIL_REVOCATION_ENTRY_LENGTH; j++ )
+            {
+                sum = ( uint8_t ) ( sum + list.pEntries[ j ] );
+            }
+
+            for( j = 0; j < list.signatureLength; j++ )
+            {
+                sum = ( uint8_t ) ( sum + list.pSignature[ j ] );
+            }
+
+            ( void ) sum;
+        }
+
+        ( void ) HIL_PolicyCheck( &policy, NULL, 0U, data, size, false, 0, &logger );
     }
 
     return 0;

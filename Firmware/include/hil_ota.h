@@ -28,6 +28,7 @@
 #include "hil_crypto.h"
 #include "hil_jobdoc.h"
 #include "hil_log.h"
+#include "hil_policy.h"
 
 /* OtaPalStatus_t: main << 24 | sub (ota_platform_interface.h). */
 typedef uint32_t HilPalStatus_t;
@@ -125,6 +126,15 @@ typedef struct HilPal
 
     /* appFirmwareVersion: major << 24 | minor << 16 | build. */
     uint32_t ( * runningVersion )( void * pContext );
+
+    /* The device's trusted clock, for the opt-in policy's certificate-validity check: true with unix seconds in
+     * *pUnixSeconds, false when the device has no trusted time (not yet synchronised). May be NULL: no trusted time. */
+    bool ( * currentTime )( void * pContext,
+                            int64_t * pUnixSeconds );
+
+    /* The opt-in device policy (hil_policy.h), run in the close after the signature verified. NULL: the stock PAL,
+     * which checks neither certificate dates nor revocation. */
+    const HilPolicyConfig_t * pPolicy;
 } HilPal_t;
 
 typedef enum HilOtaOutcome
@@ -136,7 +146,8 @@ typedef enum HilOtaOutcome
     HilOtaRejectedJobDocument,       /* the agent refused the document (see jobErr, docErr, otaErr) */
     HilOtaRejectedProtocol,          /* protocols has neither "MQTT" nor "HTTP" */
     HilOtaRejectedBlock,             /* a block of the wrong size: the file is shorter than filesize */
-    HilOtaRejectedSignature,         /* the PAL's close failed (palStatus: SignatureCheckFailed or BadSignerCert) */
+    HilOtaRejectedSignature,         /* the PAL's close failed (palStatus: SignatureCheckFailed or BadSignerCert;
+                                      * a device-policy refusal is SignatureCheckFailed with a HIL_POLICY_SUB_* sub) */
     HilOtaRejectedVersion,           /* self test: same version or downgrade */
     HilOtaRejectedImageState,        /* self-test job and platform disagree */
     HilOtaInputError                 /* the PAL could not read the file (a host problem, not a device verdict) */

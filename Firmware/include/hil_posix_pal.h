@@ -26,6 +26,11 @@ typedef struct HilPosixPort
     size_t fallbackLength;                     /* 0: no compiled-in certificate */
     uint8_t fallback[ hilconfigMAX_CERTIFICATE_SIZE ];
     char error[ 1200 ];                        /* why HIL_PosixPortOpen failed */
+    bool hasTime;                              /* the device has a trusted clock (currentTime answers) ... */
+    int64_t unixTime;                          /* ... reading this (unix seconds) */
+    HilPolicyConfig_t policy;                  /* the opt-in device policy; checks 0: the stock PAL */
+    size_t listSignerLength;
+    uint8_t listSigner[ hilconfigMAX_CERTIFICATE_SIZE ];
 } HilPosixPort_t;
 
 /*
@@ -36,6 +41,20 @@ int HIL_PosixPortOpen( HilPosixPort_t * pPort,
                        const char * pImagePath,
                        const char * pCertDir,
                        const char * pFallbackCertificatePath );
+
+/*
+ * Turns on the device policy (`checks`: HIL_POLICY_CHECK_* bits) before HIL_PosixPortBind. The revocation list stays
+ * in the caller's memory (NULL: none provisioned). The list signer's certificate is copied as a device stores it
+ * (PEM gets its NUL); when pCertificate is NULL it is read from the certificate directory under
+ * HIL_POLICY_LIST_SIGNER_LABEL, as the code-signing certificate is, and a missing file leaves it unprovisioned.
+ * Returns 0, or -1 with a message in pPort->error when the given certificate does not fit or the file is unreadable.
+ */
+int HIL_PosixPortSetPolicy( HilPosixPort_t * pPort,
+                            uint32_t checks,
+                            const uint8_t * pRevocationList,
+                            size_t revocationListLength,
+                            const uint8_t * pCertificate,
+                            size_t certificateLength );
 
 /* Points a PAL at the port. */
 void HIL_PosixPortBind( HilPosixPort_t * pPort,

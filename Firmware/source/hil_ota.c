@@ -290,6 +290,27 @@ static HilPalStatus_t closeFile( Run_t * run )
         return HIL_PAL_COMBINE( HilPalSignatureCheckFailed, 0U );
     }
 
+    /* The opt-in device policy, on the certificate the signature verified with. */
+    if( ( run->pal->pPolicy != NULL ) && ( run->pal->pPolicy->checks != 0U ) )
+    {
+        int64_t now = 0;
+        bool hasTime = false;
+        uint32_t sub;
+
+        if( ( ( run->pal->pPolicy->checks & HIL_POLICY_CHECK_CERTIFICATE_VALIDITY ) != 0U ) && ( run->pal->currentTime != NULL ) )
+        {
+            hasTime = run->pal->currentTime( run->pal->pContext, &now );
+        }
+
+        sub = HIL_PolicyCheck( run->pal->pPolicy, pCertificate, certificateLength, ctx->job.signature, ctx->job.signatureSize,
+                               hasTime, now, &ctx->logger );
+
+        if( sub != 0U )
+        {
+            return HIL_PAL_COMBINE( HilPalSignatureCheckFailed, sub );
+        }
+    }
+
     return HIL_PAL_COMBINE( HilPalSuccess, 0U );
 }
 

@@ -69,6 +69,14 @@ LIST
 
 # The same ECDSA certificate as DER, for PALs that store DER (the CC3220 keeps its certificate as DER).
 openssl x509 -in certs/ecdsa-openssl.crt -outform DER -out certs/ecdsa-openssl.der
+# The device policy's revocation list signer (test_hil_policy): its certificate provisioned under the fixed label
+# beside the code-signing certificates, its key and a stranger's key and certificate to sign lists with.
+mkdir -p revocation
+for signer in list-signer other-signer; do
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve -out "revocation/$signer.key" 2>/dev/null
+  openssl req -new -x509 -subj "/CN=otarig $signer" -nodes -days 365 -key "revocation/$signer.key" -out "revocation/$signer.crt" 2>/dev/null
+done
+cp revocation/list-signer.crt certs/otarig-revocation.crt
 rm -rf work keys
 cd - >/dev/null
 rm -rf "$out"

@@ -14,6 +14,17 @@ public struct Board: Codable, Equatable, Sendable {
     public var simulated: Bool?
     /// What the board's firmware is built with that matters to verification.
     public var firmware: Firmware
+    /// The opt-in device policy the firmware enforces after the signature verified (nil: the stock PAL, which
+    /// checks neither). Firmware/include/hil_policy.h holds the checks; Boards/README.md the revocation list format.
+    public var policy: [PolicyCheck]?
+
+    /// One check of the device policy, as board files spell it under `policy:`.
+    public enum PolicyCheck: String, Codable, Sendable, CaseIterable {
+        /// The signer certificate's notBefore/notAfter against the device's trusted clock (skipped without one).
+        case certificateValidity = "certificate-validity"
+        /// The signature against the signed revocation list provisioned beside the certificate (fail closed).
+        case revocation
+    }
 
     public enum Chip: String, Codable, Sendable, CaseIterable {
         case esp32, esp32s3 = "esp32-s3", cc3220sf
@@ -87,7 +98,7 @@ public struct Board: Codable, Equatable, Sendable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case id, name, chip, usb, reset, flash, simulated, firmware }
+    enum CodingKeys: String, CodingKey { case id, name, chip, usb, reset, flash, simulated, firmware, policy }
 }
 
 public struct BoardFileError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -138,9 +149,19 @@ extension Board {
         guard Firmware.isSignatureKey(firmware.signatureKey) else {
             throw BoardFileError(file: file, message: "firmware.signature-key '\(firmware.signatureKey)' is not sig-<sha1|sha256|sha384>-<rsa|ecdsa>, e.g. sig-sha256-ecdsa")
         }
+        var policy: [PolicyCheck]?
+        if let names = raw.policy {
+            policy = []
+            for name in names {
+                guard let check = PolicyCheck(rawValue: name) else {
+                    throw BoardFileError(file: file, message: "policy '\(name)' is not one of \(PolicyCheck.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                if policy?.contains(check) == false { policy?.append(check) }
+            }
+        }
         return Board(id: raw.id, name: raw.name, chip: chip,
                      usb: raw.usb.map { USB(vid: $0.vid.lowercased(), pid: $0.pid.lowercased(), interface: $0.interface, bridge: $0.bridge, serial: $0.serial, path: $0.path) },
-                     reset: reset, flash: Flash(size: size, baud: raw.flash.baud), simulated: raw.simulated, firmware: firmware)
+                     reset: reset, flash: Flash(size: size, baud: raw.flash.baud), simulated: raw.simulated, firmware: firmware, policy: policy)
     }
 
     static func parseSize(_ text: String) -> Int? {
@@ -198,4 +219,5 @@ struct RawBoard: Decodable {
     var flash: RawFlash
     var simulated: Bool?
     var firmware: Board.Firmware?
+    var policy: [String]?
 }

@@ -14,9 +14,14 @@ public struct DeviceRun: Sendable {
         public var signatureKey: String
         public var runningVersion: UInt32
         public var platformPendingCommit: Bool
+        /// The opt-in device policy (the port's `HIL_PosixPortSetPolicy`): enabled checks, the device's trusted time,
+        /// the revocation list and its signer's certificate (nil: read from the certificate directory under
+        /// `RevocationList.signerCertificateLabel`). nil: the stock device.
+        public var devicePolicy: DevicePolicyConfig?
 
         public init(imagePath: String, jobDocument: [UInt8], certificateDirectory: String, fallbackCertificatePath: String? = nil,
-                    signatureKey: String = "sig-sha256-ecdsa", runningVersion: UInt32 = 0x0100_0000, platformPendingCommit: Bool = false) {
+                    signatureKey: String = "sig-sha256-ecdsa", runningVersion: UInt32 = 0x0100_0000, platformPendingCommit: Bool = false,
+                    devicePolicy: DevicePolicyConfig? = nil) {
             self.imagePath = imagePath
             self.jobDocument = jobDocument
             self.certificateDirectory = certificateDirectory
@@ -24,6 +29,7 @@ public struct DeviceRun: Sendable {
             self.signatureKey = signatureKey
             self.runningVersion = runningVersion
             self.platformPendingCommit = platformPendingCommit
+            self.devicePolicy = devicePolicy
         }
     }
 
@@ -73,6 +79,27 @@ public struct DeviceRun: Sendable {
             guard let context, let jobId, let payload else { return }
             let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
             collector.events.append(.status(JobStatusMessage(jobId: String(cString: jobId), payload: String(cString: payload))))
+        }
+        // The revocation list stays in our memory through the run; the port copies the signer's certificate.
+        let list = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, inputs.devicePolicy?.revocationList?.count ?? 0))
+        defer { list.deallocate() }
+        if let policy = inputs.devicePolicy {
+            if let time = policy.deviceTime {
+                port.pointee.hasTime = true
+                port.pointee.unixTime = Int64(time.timeIntervalSince1970.rounded(.down))
+            }
+            let listBytes = policy.revocationList ?? []
+            _ = list.initialize(from: listBytes)
+            let status = policy.listSignerCertificate.map { certificate in
+                certificate.withUnsafeBufferPointer {
+                    HIL_PosixPortSetPolicy(port, DevicePolicyCheck.mask(policy.checks), policy.revocationList == nil ? nil : list.baseAddress,
+                                           listBytes.count, $0.baseAddress ?? UnsafePointer(list.baseAddress), $0.count)
+                }
+            } ?? HIL_PosixPortSetPolicy(port, DevicePolicyCheck.mask(policy.checks), policy.revocationList == nil ? nil : list.baseAddress,
+                                        listBytes.count, nil, 0)
+            guard status == 0 else {
+                throw PortError(message: withUnsafeBytes(of: &port.pointee.error) { cString($0) })
+            }
         }
         HIL_PosixPortBind(port, pal)
         HIL_OtaInit(context)
@@ -130,7 +157,10 @@ public struct DeviceRun: Sendable {
         default: verdict.certificateLookup = .unreadable
         }
         verdict.usedFallbackCertificate = result.usedFallbackCertificate
-        if verdict.palStatus.main == UInt32(PALMain.signatureCheckFailed.rawValue) {
+        if verdict.palStatus.main == UInt32(PALMain.signatureCheckFailed.rawValue), verdict.palStatus.sub != 0 {
+            // The device policy refused a signature that verified.
+            verdict.devicePolicyRefusal = DevicePolicyRefusal(rawValue: verdict.palStatus.sub)
+        } else if verdict.palStatus.main == UInt32(PALMain.signatureCheckFailed.rawValue) {
             switch result.cryptoResult {
             case HilCryptoBadInput: verdict.signatureFailure = .emptySignature
             case HilCryptoBadCertificate: verdict.signatureFailure = .certificateUnparsable("mbedtls_x509_crt_parse refuses it")

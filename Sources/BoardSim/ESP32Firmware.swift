@@ -20,7 +20,10 @@ public enum ESP32Firmware {
     /// Boots from `flash`, updating it as the device would (otadata, an erased slot, the cleared staging area).
     /// `signatureKey` is the job-document key the firmware was built to read (`OTA_JsonFileSignatureKey`, the board
     /// file's `firmware.signature-key`); a document that signs under any other key carries no signature for it.
-    public static func boot(_ flash: inout NORFlash, signatureKey: String, thing: String = "sim-esp32") -> BootResult {
+    /// `policy` is the device policy the firmware enforces (empty: the stock PAL); the staged job's revocation list
+    /// and device time, and the list signer's certificate among its certificates, feed it.
+    public static func boot(_ flash: inout NORFlash, signatureKey: String, policy: Set<DevicePolicyCheck> = [],
+                            thing: String = "sim-esp32") -> BootResult {
         var result = BootResult()
         var milliseconds = 27
         func say(_ level: Character, _ tag: String, _ text: String) {
@@ -97,7 +100,7 @@ public enum ESP32Firmware {
         say("I", "AWS_OTA", "OTA job staged for \(target.label) at 0x\(String(target.offset, radix: 16)); running the OTA agent on it")
         let running32 = AppVersion.word(version) ?? 0x0100_0000
         guard let run = verify(slot: flash.read(offset: target.offset, length: min(max(job.size, 0), target.size)).map(Array.init) ?? [], job: job,
-                               runningVersion: running32, signatureKey: signatureKey, thing: thing, say: say)
+                               runningVersion: running32, signatureKey: signatureKey, policy: policy, thing: thing, say: say)
         else { return result }
         result.verdict = run
         if run.accepted {
@@ -112,7 +115,7 @@ public enum ESP32Firmware {
                 flash.program(offset: otadata.offset + sector, OTASelectEntry(sequence: next, state: .pendingVerify).encoded)
             }
             say("I", "esp_ota_ops", "set boot partition to \(target.label) (ota_seq \(next)); rebooting")
-            let again = boot(&flash, signatureKey: signatureKey, thing: thing)
+            let again = boot(&flash, signatureKey: signatureKey, policy: policy, thing: thing)
             result.console += again.console
             result.runningSlot = again.runningSlot
             result.runningVersion = again.runningVersion
@@ -125,8 +128,8 @@ public enum ESP32Firmware {
     }
 
     /// Runs the C device verifier on the slot with the staged job document and certificates.
-    static func verify(slot: [UInt8], job: StagedJob, runningVersion: UInt32, signatureKey: String, thing: String,
-                       say: (Character, String, String) -> Void) -> DeviceVerdict? {
+    static func verify(slot: [UInt8], job: StagedJob, runningVersion: UInt32, signatureKey: String, policy: Set<DevicePolicyCheck>,
+                       thing: String, say: (Character, String, String) -> Void) -> DeviceVerdict? {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otarig-sim-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: directory) }
         do {
@@ -144,7 +147,10 @@ public enum ESP32Firmware {
         let document = JobExecution.asExecutionMessage(Array(job.jobDocument.utf8), jobId: "AFR_OTA-\(thing)", clientToken: "0:\(thing)")
         let inputs = DeviceRun.Inputs(imagePath: directory.appendingPathComponent("slot.bin").path, jobDocument: document,
                                       certificateDirectory: directory.appendingPathComponent("certs").path, signatureKey: signatureKey,
-                                      runningVersion: runningVersion)
+                                      runningVersion: runningVersion,
+                                      devicePolicy: policy.isEmpty ? nil : DevicePolicyConfig(
+                                          checks: policy, deviceTime: job.deviceTime, revocationList: job.revocationList,
+                                          listSignerCertificate: job.certificates[RevocationList.signerCertificateLabel].map { Array($0.utf8) }))
         let run: DeviceRun
         do {
             run = try DeviceRun.run(inputs)

@@ -1,6 +1,7 @@
 import DurableFiles
 import FlashProtocol
 import Foundation
+import OTAVerifier
 import SerialIO
 
 /// A simulated ESP32 on a pseudo-terminal: the ROM loader (and flasher stub) that the real esptool and
@@ -21,6 +22,8 @@ public final class SimulatedESP32: @unchecked Sendable {
     public var console: (@Sendable (String) -> Void)?
     /// The job-document key the simulated firmware's OTA PAL reads (the board file's `firmware.signature-key`).
     public var signatureKey = "sig-sha256-ecdsa"
+    /// The device policy the simulated firmware enforces (the board file's `policy:`); empty: the stock PAL.
+    public var policy: Set<DevicePolicyCheck> = []
 
     // MARK: the auto-reset circuit
 
@@ -178,7 +181,7 @@ public final class SimulatedESP32: @unchecked Sendable {
     /// download mode, as if BOOT were held, so the next tool finds the loader.
     public func bootApplication() {
         var flash = loader.flash
-        let result = ESP32Firmware.boot(&flash, signatureKey: signatureKey)
+        let result = ESP32Firmware.boot(&flash, signatureKey: signatureKey, policy: policy)
         loader.replaceFlash(flash)
         saveIfChanged()
         for line in result.console {

@@ -1,3 +1,4 @@
+import Foundation
 import CZlib
 import Crypto
 
@@ -160,12 +161,56 @@ public enum OTAStaging {
         public var size: Int
         public var jobDocument: String
         public var certificates: [String: String]
+        /// The revocation list provisioned beside the certificates, for a device whose policy checks revocation
+        /// (JSON: base64). nil: none.
+        public var revocationList: [UInt8]?
+        /// The device's RTC as the rig set it before the update (JSON: unix seconds; ISO 8601 text is read too).
+        /// nil: the device has no trusted time.
+        public var deviceTime: Date?
 
-        public init(slot: String, size: Int, jobDocument: String, certificates: [String: String]) {
+        public init(slot: String, size: Int, jobDocument: String, certificates: [String: String], revocationList: [UInt8]? = nil,
+                    deviceTime: Date? = nil) {
             self.slot = slot
             self.size = size
             self.jobDocument = jobDocument
             self.certificates = certificates
+            self.revocationList = revocationList
+            self.deviceTime = deviceTime
+        }
+
+        enum CodingKeys: String, CodingKey { case slot, size, jobDocument, certificates, revocationList, deviceTime }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            slot = try container.decode(String.self, forKey: .slot)
+            size = try container.decode(Int.self, forKey: .size)
+            jobDocument = try container.decode(String.self, forKey: .jobDocument)
+            certificates = try container.decode([String: String].self, forKey: .certificates)
+            if let text = try container.decodeIfPresent(String.self, forKey: .revocationList) {
+                guard let bytes = Data(base64Encoded: text) else {
+                    throw DecodingError.dataCorruptedError(forKey: .revocationList, in: container, debugDescription: "revocationList is not base64")
+                }
+                revocationList = Array(bytes)
+            }
+            if let seconds = try? container.decodeIfPresent(Int64.self, forKey: .deviceTime) {
+                deviceTime = Date(timeIntervalSince1970: TimeInterval(seconds))
+            } else if let text = try container.decodeIfPresent(String.self, forKey: .deviceTime) {
+                guard let date = ISO8601DateFormatter().date(from: text) else {
+                    throw DecodingError.dataCorruptedError(forKey: .deviceTime, in: container,
+                                                           debugDescription: "deviceTime '\(text)' is neither unix seconds nor ISO 8601 (2026-11-22T10:00:00Z)")
+                }
+                deviceTime = date
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(slot, forKey: .slot)
+            try container.encode(size, forKey: .size)
+            try container.encode(jobDocument, forKey: .jobDocument)
+            try container.encode(certificates, forKey: .certificates)
+            try container.encodeIfPresent(revocationList.map { Data($0).base64EncodedString() }, forKey: .revocationList)
+            try container.encodeIfPresent(deviceTime.map { Int64($0.timeIntervalSince1970.rounded(.down)) }, forKey: .deviceTime)
         }
     }
 

@@ -1,4 +1,5 @@
 import FlashProtocol
+import Foundation
 
 // The capabilities a board offers the rig, each a small protocol in labgrid's sense: resources are facts about the
 // wiring (a board file, a port), capabilities are what can be done with them, and a driver binds the two
@@ -90,12 +91,20 @@ public struct OTAUpdate: Sendable {
     public var jobDocument: [UInt8]
     /// Certificate files by the name the job's certfile uses (PEM text or DER bytes, as the board keeps them).
     public var certificates: [String: [UInt8]]
+    /// The revocation list to provision beside the certificates (for a device whose policy checks revocation);
+    /// its signer's certificate goes in `certificates` under `RevocationList.signerCertificateLabel`.
+    public var revocationList: [UInt8]?
+    /// The device's trusted time as the rig sets its RTC before the update; nil: the device has none.
+    public var deviceTime: Date?
 
-    public init(name: String, image: [UInt8], jobDocument: [UInt8], certificates: [String: [UInt8]]) {
+    public init(name: String, image: [UInt8], jobDocument: [UInt8], certificates: [String: [UInt8]], revocationList: [UInt8]? = nil,
+                deviceTime: Date? = nil) {
         self.name = name
         self.image = image
         self.jobDocument = jobDocument
         self.certificates = certificates
+        self.revocationList = revocationList
+        self.deviceTime = deviceTime
     }
 }
 

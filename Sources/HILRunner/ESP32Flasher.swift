@@ -237,7 +237,8 @@ public final class ESP32Flasher: Flasher {
             }
             certificates[label] = text
         }
-        let job = OTAStaging.Job(slot: "", size: update.image.count, jobDocument: document, certificates: certificates)
+        let job = OTAStaging.Job(slot: "", size: update.image.count, jobDocument: document, certificates: certificates,
+                                 revocationList: update.revocationList, deviceTime: update.deviceTime)
         let decision = try stageOTA(image: update.image, job: job, compress: compress, name: update.name)
         return StagedUpdate(location: decision.slot.label, offset: decision.slot.offset)
     }

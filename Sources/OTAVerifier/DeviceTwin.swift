@@ -37,11 +37,15 @@ public struct DeviceInputs: Sendable {
     public var limits: JobDocumentLimits
     /// The CC3220SF's trusted root catalog.
     public var rootCatalog: RootCatalog?
+    /// The opt-in device policy an enforcing device runs after the signature verified (the C core's
+    /// `HilPal_t.pPolicy`, for the mbedTLS close of `esp32-mbedtls`); nil: the stock device.
+    public var devicePolicy: DevicePolicyConfig?
 
     public init(profile: PALProfile, jobDocument: [UInt8], image: Data, signatureKey: String? = nil,
                 runningVersion: UInt32 = 0x0100_0000, platformPendingCommit: Bool = false,
                 fallbackCertificate: [UInt8]? = nil, limits: JobDocumentLimits = .freeRTOSDefaults,
-                rootCatalog: RootCatalog? = nil, certificates: @escaping @Sendable (String) -> CertificateLookup) {
+                rootCatalog: RootCatalog? = nil, devicePolicy: DevicePolicyConfig? = nil,
+                certificates: @escaping @Sendable (String) -> CertificateLookup) {
         self.profile = profile
         self.jobDocument = jobDocument
         self.image = image
@@ -51,6 +55,7 @@ public struct DeviceInputs: Sendable {
         self.fallbackCertificate = fallbackCertificate
         self.limits = limits
         self.rootCatalog = rootCatalog
+        self.devicePolicy = devicePolicy
         self.certificates = certificates
     }
 
@@ -103,6 +108,9 @@ public struct DeviceVerdict: Sendable {
     public var signatureFailure: SignatureFailure?
     /// The CC3220SF network processor's findings.
     public var simpleLink: SimpleLinkEvidence?
+    /// Why an enforcing device's policy refused a signature that verified (palStatus is SignatureCheckFailed with
+    /// this sub-code); nil when the policy passed, was off, or never ran.
+    public var devicePolicyRefusal: DevicePolicyRefusal?
 
     public init() {}
 
@@ -433,8 +441,18 @@ public enum DeviceTwin {
                 if let failure = SignatureChecker.verify(signature: signature, digest: digest, key: key, profile: inputs.profile) {
                     return signatureFailed(failure)
                 }
-                return .success
+                return enforceDevicePolicy(certificate: certificateBytes, signature: signature)
             }
+        }
+
+        /// The opt-in device policy after the signature verified (hil_ota.c closeFile → HIL_PolicyCheck).
+        mutating func enforceDevicePolicy(certificate: [UInt8], signature: [UInt8]) -> PALStatus {
+            guard inputs.profile == .esp32MbedTLS, let config = inputs.devicePolicy, !config.checks.isEmpty else { return .success }
+            let outcome = DevicePolicy.evaluate(config, certificate: certificate, signature: signature, lookup: inputs.certificates)
+            for line in outcome.log { log(line.level, line.text) }
+            guard let refusal = outcome.refusal else { return .success }
+            verdict.devicePolicyRefusal = refusal
+            return refusal.palStatus
         }
 
         /// sl_FsClose: the network processor authenticates the file; no fallback certificate, no BadSignerCert.

@@ -65,6 +65,15 @@ struct FlashCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --ota: the code-signing certificate the device holds, provisioned under the job's certfile.", valueName: "file"))
     var cert: String?
 
+    @Option(name: .customLong("revocation-list"), help: ArgumentHelp("With --ota: a revocation list ('otarig revocation-list build') to provision beside the certificate, for a board whose policy checks revocation.", valueName: "file"))
+    var revocationList: String?
+
+    @Option(name: .customLong("revocation-signer-cert"), help: ArgumentHelp("With --ota: the revocation list signer's certificate (PEM), provisioned under otarig-revocation.crt.", valueName: "file"))
+    var revocationSignerCert: String?
+
+    @Option(name: .customLong("device-time"), help: ArgumentHelp("With --ota: set the device's RTC to this time before the update (ISO 8601, e.g. 2026-11-22T10:00:00Z, or unix seconds). Default: the device has no trusted time.", valueName: "time"))
+    var deviceTime: String?
+
 
     @Argument(help: ArgumentHelp("The images, each FILE@OFFSET.", valueName: "file@offset"))
     var images: [String] = []
@@ -213,7 +222,10 @@ struct FlashCommand: ParsableCommand {
         let plan = FlashPlan(
             before: reset, baudRate: baud == Self.romBaudRate ? nil : baud,
             images: images.map { FlashImage(name: $0.path, location: .offset($0.offset), bytes: $0.bytes) }, verifyOnly: verify,
-            update: staged.map { OTAUpdate(name: $0.path, image: $0.image, jobDocument: $0.document, certificates: [$0.certfile: $0.certificate]) },
+            update: staged.map {
+                OTAUpdate(name: $0.path, image: $0.image, jobDocument: $0.document, certificates: $0.certificates,
+                          revocationList: $0.revocationList, deviceTime: $0.deviceTime)
+            },
             readBack: readRange.map { .init(location: .offset($0.offset), length: $0.length) }, compress: !noCompress,
             after: after.map(\.plan) ?? (ota != nil ? .run : .stay))
 
@@ -314,12 +326,27 @@ struct FlashCommand: ParsableCommand {
         /// Where the device looks the certificate up (the job's certfile), and the certificate (PEM).
         var certfile: String
         var certificate: [UInt8]
+        /// The certificates to provision: the code-signing one under certfile, the list signer's under its label.
+        var certificates: [String: [UInt8]] = [:]
+        var revocationList: [UInt8]?
+        var deviceTime: Date?
+    }
+
+    /// --device-time: ISO 8601 or unix seconds.
+    static func parseDeviceTime(_ text: String) throws -> Date {
+        if let seconds = Int64(text) { return Date(timeIntervalSince1970: TimeInterval(seconds)) }
+        guard let date = ISO8601DateFormatter().date(from: text) else {
+            throw OtarigError("--device-time '\(text)' is neither ISO 8601 (2026-11-22T10:00:00Z) nor unix seconds")
+        }
+        return date
     }
 
     /// Reads the --ota inputs: the image, the job document (its certfile names the certificate's label).
     func prepareOTA() throws -> StagedOTA? {
         guard let ota else {
-            if jobDocument != nil || cert != nil { throw OtarigError("--job-doc and --cert go with --ota; drop them or pass the signed image with --ota") }
+            if jobDocument != nil || cert != nil || revocationList != nil || revocationSignerCert != nil || deviceTime != nil {
+                throw OtarigError("--job-doc, --cert, --revocation-list, --revocation-signer-cert and --device-time go with --ota; drop them or pass the signed image with --ota")
+            }
             return nil
         }
         guard let jobDocument else { throw OtarigError("--ota needs --job-doc: the job document that came with the signed image") }
@@ -343,7 +370,23 @@ struct FlashCommand: ParsableCommand {
         guard let pemText = String(data: pem, encoding: .utf8), pemText.contains("-----BEGIN CERTIFICATE-----") else {
             throw OtarigError("--cert '\(cert)' is not a PEM certificate")
         }
-        return StagedOTA(image: image, path: ota, document: document, certfile: certfile, certificate: Array(pemText.utf8))
+        var staged = StagedOTA(image: image, path: ota, document: document, certfile: certfile, certificate: Array(pemText.utf8))
+        staged.certificates = [certfile: staged.certificate]
+        if let revocationSignerCert {
+            let signer = try Files.read(revocationSignerCert, what: "revocation list signer certificate")
+            guard let text = String(data: signer, encoding: .utf8), text.contains("-----BEGIN CERTIFICATE-----") else {
+                throw OtarigError("--revocation-signer-cert '\(revocationSignerCert)' is not a PEM certificate")
+            }
+            guard certfile != RevocationList.signerCertificateLabel else {
+                throw OtarigError("the job's certfile is \(certfile), the label the revocation list signer's certificate is provisioned under; sign with another --certname")
+            }
+            staged.certificates[RevocationList.signerCertificateLabel] = Array(text.utf8)
+        }
+        if let revocationList {
+            staged.revocationList = Array(try Files.read(revocationList, what: "revocation list"))
+        }
+        if let deviceTime { staged.deviceTime = try Self.parseDeviceTime(deviceTime) }
+        return staged
     }
 
 }

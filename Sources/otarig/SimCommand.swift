@@ -2,6 +2,7 @@ import ArgumentParser
 import BoardModel
 import BoardSim
 import Foundation
+import OTAVerifier
 import SerialIO
 #if canImport(Glibc)
 import Glibc
@@ -41,7 +42,7 @@ struct SimCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The flash contents, read at start (if the file exists) and written back after changes.", valueName: "file"))
         var flash: String?
 
-        @Option(help: ArgumentHelp("The board file of the simulated board: its firmware.signature-key is the one job-document key the simulated OTA PAL reads. Default: sim-esp32 (or, without a board directory, a stock ESP32 build's sig-sha256-ecdsa).", valueName: "id"))
+        @Option(help: ArgumentHelp("The board file of the simulated board: its firmware.signature-key is the one job-document key the simulated OTA PAL reads, and its policy: the device policy the firmware enforces (sim-esp32-enforcing: certificate-validity and revocation). Default: sim-esp32 (or, without a board directory, a stock ESP32 build's sig-sha256-ecdsa).", valueName: "id"))
         var board: String?
 
         @OptionGroup var boardFiles: BoardFiles
@@ -85,7 +86,10 @@ struct SimCommand: ParsableCommand {
             } catch {
                 throw OtarigError("\(error)")
             }
-            simulator.signatureKey = try firmware().signatureKey
+            let board = try boardFile()
+            simulator.signatureKey = (board?.firmware ?? Board.Firmware.stock(for: .esp32)).signatureKey
+            // The board file's device policy, in the twin's terms (the names are the same).
+            simulator.policy = Set((board?.policy ?? []).compactMap { DevicePolicyCheck(rawValue: $0.rawValue) })
             var lines: ControlChannel?
             if let control {
                 do {
@@ -130,10 +134,11 @@ struct SimCommand: ParsableCommand {
             Console.error("otarig sim: stopped")
         }
 
-        /// The simulated board's firmware build, from its board file.
-        func firmware() throws -> Board.Firmware {
+        /// The simulated board's board file: its firmware build and device policy (nil: no board directory and no
+        /// --board, a stock ESP32 build).
+        func boardFile() throws -> Board? {
             if board == nil, !boardFiles.exists {
-                return Board.Firmware.stock(for: .esp32)
+                return nil
             }
             let id = board ?? "sim-esp32"
             guard let file = try boardFiles.load().first(where: { $0.id == id }) else {
@@ -142,7 +147,7 @@ struct SimCommand: ParsableCommand {
             guard file.chip == .esp32 else {
                 throw OtarigError("board '\(id)' carries a \(file.chip.rawValue); 'otarig sim esp32' simulates an ESP32")
             }
-            return file.firmware
+            return file
         }
     }
 }

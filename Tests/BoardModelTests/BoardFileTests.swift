@@ -9,7 +9,7 @@ struct BoardFileTests {
     @Test("every file in Boards/ decodes, with the USB identities the issue names")
     func repositoryBoards() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(names == ["esp32-devkitc.yaml", "esp32-s3-usb-jtag.yaml", "esp32-wrover-kit.yaml", "sim-esp32.yaml"])
+        #expect(names == ["esp32-devkitc.yaml", "esp32-s3-usb-jtag.yaml", "esp32-wrover-kit.yaml", "sim-esp32-enforcing.yaml", "sim-esp32.yaml"])
         var boards: [String: Board] = [:]
         for name in names {
             let text = try String(contentsOf: Self.directory.appendingPathComponent(name), encoding: .utf8)
@@ -21,6 +21,8 @@ struct BoardFileTests {
         #expect(boards["esp32-wrover-kit"]?.usb?.interface == 1)
         #expect(boards["esp32-s3-usb-jtag"]?.reset == .usbJTAGSerial && boards["esp32-s3-usb-jtag"]?.flash.size == 8 << 20)
         #expect(boards["sim-esp32"]?.simulated == true && boards["sim-esp32"]?.usb == nil)
+        #expect(boards["sim-esp32"]?.policy == nil)
+        #expect(boards["sim-esp32-enforcing"]?.policy == [.certificateValidity, .revocation])
         // The FT2232H's interface 0 is JTAG: only interface 1 is the WROVER-KIT's console.
         let wrover = try #require(boards["esp32-wrover-kit"])
         #expect(wrover.matches(vendorID: 0x0403, productID: 0x6010, interface: 1, serial: "X", path: nil))
@@ -50,6 +52,16 @@ struct BoardFileTests {
         #expect(byPath.flash.baud == 115_200)
         #expect(byPath.matches(vendorID: 0x1A86, productID: 0x7523, interface: 0, serial: nil, path: "pci-0000:00:14.0-usb-0:3:1.0"))
         #expect(!byPath.matches(vendorID: 0x1A86, productID: 0x7523, interface: 0, serial: nil, path: "pci-0000:00:14.0-usb-0:4:1.0"))
+    }
+
+    @Test("policy names the device policy's checks; an unknown check is refused naming the field and the choices")
+    func policy() throws {
+        let base = "id: a\nname: x\nchip: esp32\nreset: manual\nsimulated: true\nflash: {size: 4MB}\n"
+        #expect(try Board.decode(base, file: "a.yaml").policy == nil)
+        #expect(try Board.decode(base + "policy: [revocation]", file: "a.yaml").policy == [.revocation])
+        #expect(try Board.decode(base + "policy: []", file: "a.yaml").policy == [])
+        let error = #expect(throws: BoardFileError.self) { try Board.decode(base + "policy: [revocation, expiry]", file: "a.yaml") }
+        #expect(error?.message == "policy 'expiry' is not one of certificate-validity, revocation")
     }
 
     @Test("bad board files name the field and the fix", arguments: [

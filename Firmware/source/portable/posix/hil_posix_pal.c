@@ -182,6 +182,70 @@ static uint32_t runningVersion( void * pContext )
     return pPort->runningVersion;
 }
 
+static bool currentTime( void * pContext,
+                         int64_t * pUnixSeconds )
+{
+    const HilPosixPort_t * pPort = pContext;
+
+    if( pPort->hasTime )
+    {
+        *pUnixSeconds = pPort->unixTime;
+    }
+
+    return pPort->hasTime;
+}
+
+int HIL_PosixPortSetPolicy( HilPosixPort_t * pPort,
+                            uint32_t checks,
+                            const uint8_t * pRevocationList,
+                            size_t revocationListLength,
+                            const uint8_t * pCertificate,
+                            size_t certificateLength )
+{
+    pPort->policy.checks = checks;
+    pPort->policy.pRevocationList = pRevocationList;
+    pPort->policy.revocationListLength = ( pRevocationList != NULL ) ? revocationListLength : 0U;
+    pPort->listSignerLength = 0U;
+
+    if( pCertificate != NULL )
+    {
+        if( certificateLength >= sizeof( pPort->listSigner ) )
+        {
+            ( void ) snprintf( pPort->error, sizeof( pPort->error ), "the revocation list signer certificate is larger than %u bytes",
+                               ( unsigned ) ( sizeof( pPort->listSigner ) - 1U ) );
+            return -1;
+        }
+
+        ( void ) memcpy( pPort->listSigner, pCertificate, certificateLength );
+        pPort->listSignerLength = certificateLength;
+
+        if( ( certificateLength > 0U ) && ( looksLikePem( pCertificate, certificateLength ) != 0 ) &&
+            ( pCertificate[ certificateLength - 1U ] != 0U ) )
+        {
+            pPort->listSigner[ certificateLength ] = 0U;
+            pPort->listSignerLength++;
+        }
+    }
+    else
+    {
+        char path[ sizeof( pPort->certDir ) + sizeof( HIL_POLICY_LIST_SIGNER_LABEL ) + 2U ];
+        HilCertLookup_t lookup;
+
+        ( void ) snprintf( path, sizeof( path ), "%s/%s", pPort->certDir, HIL_POLICY_LIST_SIGNER_LABEL );
+        lookup = HIL_PosixReadCertificate( path, pPort->listSigner, sizeof( pPort->listSigner ), &pPort->listSignerLength );
+
+        if( lookup == HilCertUnreadable )
+        {
+            ( void ) snprintf( pPort->error, sizeof( pPort->error ), "%s: empty, unreadable, or larger than the certificate buffer", path );
+            return -1;
+        }
+    }
+
+    pPort->policy.pListSignerCertificate = ( pPort->listSignerLength > 0U ) ? pPort->listSigner : NULL;
+    pPort->policy.listSignerCertificateLength = pPort->listSignerLength;
+    return 0;
+}
+
 int HIL_PosixPortOpen( HilPosixPort_t * pPort,
                        const char * pImagePath,
                        const char * pCertDir,
@@ -240,6 +304,8 @@ void HIL_PosixPortBind( HilPosixPort_t * pPort,
     pPal->getImageState = getImageState;
     pPal->reset = resetDevice;
     pPal->runningVersion = runningVersion;
+    pPal->currentTime = currentTime;
+    pPal->pPolicy = ( pPort->policy.checks != 0U ) ? &pPort->policy : NULL;
 }
 
 void HIL_PosixPortClose( HilPosixPort_t * pPort )
