@@ -73,11 +73,11 @@ def test_enforcing_board_refuses_a_revoked_signature_and_an_expired_certificate_
 
     text = boot_update(otarig_bin, tmp_path, "sim-esp32-enforcing", "enforcing-revoked", *revoked)
     assert "Device policy: the signature is revoked (its signing job was revoked at 2026-01-02T00:00:00Z)." in text
-    assert "OTA verdict: rejected, OtaPalSignatureCheckFailed (0xe3005201)" in text, text
+    assert "OTA verdict: rejected-signature, OtaPalSignatureCheckFailed (0xe3005201)" in text, text
 
     text = boot_update(otarig_bin, tmp_path, "sim-esp32-enforcing", "enforcing-expired", *expired)
     assert "Device policy: the signer certificate expired at " in text and "(device time 2100-01-01T00:00:00Z)." in text
-    assert "OTA verdict: rejected, OtaPalSignatureCheckFailed (0xe3005002)" in text, text
+    assert "OTA verdict: rejected-signature, OtaPalSignatureCheckFailed (0xe3005002)" in text, text
 
     for name, args in (("stock-revoked", revoked), ("stock-expired", expired)):
         text = boot_update(otarig_bin, tmp_path, "sim-esp32", name, *args)

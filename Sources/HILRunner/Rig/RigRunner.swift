@@ -142,9 +142,10 @@ public final class RigRunner: @unchecked Sendable {
                 attempt += 1
                 do {
                     if driver == nil { driver = try connect(rigBoard) }
-                    let observed = try observe(driver!, board: board, inputs: cellInputs, baseImage: inputs.baseImage)
+                    let observed = try observe(driver!, board: board, inputs: cellInputs, baseImage: inputs.baseImage,
+                                               revocation: (inputs.revocationList, inputs.listSignerCertificate))
                     cell = judge(rigBoard, scenario: scenario, expectation: expectation.0, expected: expected, enforced: enforced,
-                                 inputs: cellInputs, facts: inputs.facts, observed: observed)
+                                 inputs: cellInputs, run: inputs, observed: observed)
                     cell!.attempts = attempt
                     cell!.flakyFailure = firstFault
                 } catch {
@@ -246,7 +247,8 @@ public final class RigRunner: @unchecked Sendable {
 
     /// Download mode → the base image and blank otadata written (a known state) → the update staged → running →
     /// the verdict read from the console.
-    private func observe(_ driver: any BoardDriver, board: Board, inputs: CellInputs, baseImage: [UInt8]) throws -> Observation {
+    private func observe(_ driver: any BoardDriver, board: Board, inputs: CellInputs, baseImage: [UInt8],
+                         revocation: (list: [UInt8], signer: [UInt8])) throws -> Observation {
         let flasher = driver.flasher
         var md5: String?
         var location: String?
@@ -263,7 +265,7 @@ public final class RigRunner: @unchecked Sendable {
             _ = lines.perform(sequence)
         }
         do {
-            try prepareAndStage(flasher, board: board, inputs: inputs, baseImage: baseImage)
+            try prepareAndStage(flasher, board: board, inputs: inputs, baseImage: baseImage, revocation: revocation)
         } catch {
             throw RigFault(type: Self.faultType(error), message: "\(error)")
         }
@@ -295,7 +297,8 @@ public final class RigRunner: @unchecked Sendable {
     }
 
     /// The loader opened, the base image and blank otadata written, the update staged, the application started.
-    private func prepareAndStage(_ flasher: any Flasher, board: Board, inputs: CellInputs, baseImage: [UInt8]) throws(FlashError) {
+    private func prepareAndStage(_ flasher: any Flasher, board: Board, inputs: CellInputs, baseImage: [UInt8],
+                                 revocation: (list: [UInt8], signer: [UInt8])) throws(FlashError) {
         let id = board.id
         _ = try flasher.open()
         if board.flash.baud != 115_200 {
@@ -315,7 +318,8 @@ public final class RigRunner: @unchecked Sendable {
                           compress: true)
         onEvent(.step(board: id, "staging the update"))
         _ = try flasher.stage(OTAUpdate(name: inputs.scenario, image: inputs.image, jobDocument: inputs.jobDocument,
-                                        certificates: inputs.certificates), compress: true)
+                                        certificates: inputs.certificates.merging([RevocationList.signerCertificateLabel: revocation.signer]) { $1 },
+                                        revocationList: revocation.list, deviceTime: inputs.deviceTime), compress: true)
         onEvent(.step(board: id, "running"))
         try flasher.runApplication()
     }
@@ -333,9 +337,9 @@ public final class RigRunner: @unchecked Sendable {
     // MARK: the twin and the judgement
 
     private func judge(_ rigBoard: any RigBoard, scenario: Scenario, expectation: DeviceExpectation, expected: Cell.Expected,
-                       enforced: Set<PolicyFinding.Check>, inputs: CellInputs, facts: SignerFacts, observed: Observation) -> Cell {
+                       enforced: Set<PolicyFinding.Check>, inputs: CellInputs, run: RunInputs, observed: Observation) -> Cell {
         let board = rigBoard.board
-        let twin = Self.twin(board: board, inputs: inputs, facts: facts, signatureKeyOverride: options.twinSignatureKeyOverride)
+        let twin = Self.twin(board: board, inputs: inputs, run: run, signatureKeyOverride: options.twinSignatureKeyOverride)
         let prediction = Cell.TwinPrediction(outcome: twin.device.outcome.rawValue, accepted: twin.device.accepted,
                                              palStatus: twin.device.palStatus.rawValue, statuses: twin.device.statuses.map(\.payload))
         let judgement = CrossCheck.judge(expected: expectation, expectedPolicyFailures: scenario.expected.policyFailures, enforced: enforced,
@@ -377,17 +381,21 @@ public final class RigRunner: @unchecked Sendable {
     }
 
     /// The policy checks the board file says its firmware enforces.
-    static func enforcedPolicy(_ board: Board) -> [String] { [] }
+    static func enforcedPolicy(_ board: Board) -> [String] { (board.policy ?? []).map(\.rawValue) }
 
-    /// The twin on exactly what the board was given.
-    public static func twin(board: Board, inputs: CellInputs, facts: SignerFacts, signatureKeyOverride: String? = nil) -> TwinRun {
+    /// The twin on exactly what the board was given, with the board's device policy when its firmware has one.
+    public static func twin(board: Board, inputs: CellInputs, run: RunInputs, signatureKeyOverride: String? = nil) -> TwinRun {
         let profile = PALProfile(rawValue: board.firmware.pal) ?? .esp32MbedTLS
-        let certificates = inputs.certificates
+        let certificates = inputs.certificates.merging([RevocationList.signerCertificateLabel: run.listSignerCertificate]) { $1 }
+        let checks = Set((board.policy ?? []).compactMap { DevicePolicyCheck(rawValue: $0.rawValue) })
+        let policy = checks.isEmpty ? nil : DevicePolicyConfig(checks: checks, deviceTime: inputs.deviceTime, revocationList: run.revocationList,
+                                                                listSignerCertificate: run.listSignerCertificate)
         let deviceInputs = DeviceInputs(profile: profile, jobDocument: inputs.jobDocument, image: Data(inputs.image),
-                                        signatureKey: signatureKeyOverride ?? board.firmware.signatureKey, runningVersion: inputs.runningVersion) { name in
+                                        signatureKey: signatureKeyOverride ?? board.firmware.signatureKey, runningVersion: inputs.runningVersion,
+                                        devicePolicy: policy) { name in
             certificates[name].map { .found($0) } ?? .notFound
         }
-        return TwinRun.run(deviceInputs, facts: facts, now: inputs.deviceTime)
+        return TwinRun.run(deviceInputs, facts: run.facts, now: inputs.deviceTime)
     }
 }
 

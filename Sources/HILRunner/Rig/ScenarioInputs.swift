@@ -45,6 +45,11 @@ public struct RunInputs: Sendable {
     /// The application each board runs before each update (version `Recipe.baseVersion`).
     public var baseImage: [UInt8]
     public var facts: SignerFacts
+    /// The revocation list made from the facts (format in Boards/README.md), signed by the run's list signer, and
+    /// that signer's certificate (PEM): provisioned on every board; a board whose firmware enforces revocation
+    /// checks it.
+    public var revocationList: [UInt8]
+    public var listSignerCertificate: [UInt8]
 
     public func inputs(for kind: BoardKind, scenario: String) -> CellInputs? { cells[kind.key]?[scenario] }
 }
@@ -162,7 +167,18 @@ public struct ScenarioInputFactory {
         } catch {
             throw Failure(description: "cannot read the revocation records back from the signing service: \(error.message)")
         }
-        return RunInputs(cells: cells, baseImage: base, facts: facts)
+        // The revocation list, from the service's records, signed by a key made for this run.
+        let list: [UInt8]
+        let listSigner: String
+        do {
+            let key = P256.Signing.PrivateKey()
+            list = try RevocationList(facts: facts, issuedAt: Date()).signed(with: key)
+            listSigner = try CertificateFactory.codeSigningCertificate(commonName: "otarig rig revocation list signer", key: .p256(key),
+                                                                         notBefore: Date().addingTimeInterval(-86_400), days: 3650).certificatePEM
+        } catch {
+            throw Failure(description: "cannot sign the run's revocation list: \(error)")
+        }
+        return RunInputs(cells: cells, baseImage: base, facts: facts, revocationList: list, listSignerCertificate: Array(listSigner.utf8))
     }
 
     /// What the service gave back for one scenario, before the mutation.
