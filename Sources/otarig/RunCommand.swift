@@ -349,13 +349,13 @@ final class SerialRigBoard: RigBoard, @unchecked Sendable {
     var port: String? { path }
     var usbReset: (@Sendable () throws -> Void)? { nil }
 
-    func connect() throws -> any BoardDriver {
+    func connect() throws -> any Transport {
         lock.lock()
         defer { lock.unlock() }
         open = nil
         let port = try SerialPort(path: path)
         open = port
-        return try BoardDrivers.driver(for: board, transport: port)
+        return port
     }
 
     func disconnect() {

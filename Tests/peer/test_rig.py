@@ -208,3 +208,46 @@ def test_replay_of_a_rejected_image_names_the_failing_check(otarig_bin, run, tmp
     assert parted.returncode == 1, parted.stdout + parted.stderr
     assert "part ways at agent line" in parted.stdout
     assert "board: Received entire update and validated the signature." in parted.stdout, parted.stdout
+
+
+def test_a_step_over_its_timeout_is_a_rig_error_naming_the_timeout(otarig_bin, tmp_path):
+    # 50 ms cannot reach download mode on a board paced at a real UART's speed: every cell is a rig timeout.
+    plan = write_plan(tmp_path / "tight.yaml", "boards:\n  - simulated: sim-esp32\nscenarios: [valid, tampered-payload]\n"
+                                               "timeouts: {flash: 0.05}\nretries: 1\n")
+    result = otarig(otarig_bin, "run", plan, "--report-dir", tmp_path / "report", "--boards-dir", BOARDS, cwd=tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    cells = report(tmp_path / "report")["boards"][0]["cells"]
+    assert [cell["classification"] for cell in cells] == ["rig-error", "rig-error"]
+    assert cells[0]["type"] == "rig.timeout" and "plan timeouts.flash" in cells[0]["message"], cells[0]
+    assert cells[0]["attempts"] == 2, "a rig fault is retried once, as the plan says"
+
+
+def test_ctrl_c_stops_cleanly_and_writes_the_partial_reports(otarig_bin, tmp_path):
+    plan = write_plan(tmp_path / "one.yaml", "boards:\n  - simulated: sim-esp32\n")
+    process = subprocess.Popen([str(otarig_bin), "run", plan, "--report-dir", tmp_path / "report", "--boards-dir", BOARDS],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    simulator = None
+    try:
+        for line in process.stderr:
+            found = re.search(r"simulated on \S+ \(pid (\d+)\)", line)
+            if found:
+                simulator = int(found.group(1))
+            if line.startswith("[sim-esp32] 2/"):
+                process.send_signal(signal.SIGINT)
+                break
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stdout + stderr
+    assert "interrupted" in stderr
+    data = report(tmp_path / "report")
+    assert data["interrupted"] is True
+    classes = [cell["classification"] for cell in data["boards"][0]["cells"]]
+    assert len(classes) == len(SCENARIOS)
+    assert classes[:2] == [EXPECTED["sim-esp32"][name] for name in SCENARIOS[:2]]
+    assert classes[-1] == "not-run" and set(classes[3:]) == {"not-run"}, classes
+    # The simulated board was stopped with the run.
+    assert simulator is not None
+    time.sleep(0.5)
+    assert not Path(f"/proc/{simulator}").exists() or "zombie" in Path(f"/proc/{simulator}/status").read_text().lower()

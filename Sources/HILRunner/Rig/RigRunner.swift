@@ -12,8 +12,8 @@ public protocol RigBoard: AnyObject, Sendable {
     var port: String? { get }
     var usbSerial: String? { get }
     var usbPath: String? { get }
-    /// Opens the board's transport (again, after a fault) and binds its driver.
-    func connect() throws -> any BoardDriver
+    /// Opens the board's transport (again, after a fault); the rig binds the driver.
+    func connect() throws -> any Transport
     func disconnect()
     /// Resets the board's own USB device and waits for it to come back; nil when the bench cannot.
     var usbReset: (@Sendable () throws -> Void)? { get }
@@ -110,7 +110,7 @@ public final class RigRunner: @unchecked Sendable {
                            usbSerial: rigBoard.usbSerial, usbPath: rigBoard.usbPath)
         let kind = BoardKind(pal: board.firmware.pal, signatureKey: board.firmware.signatureKey)
         let enforced = CrossCheck.checks(enforcedBy: Self.enforcedPolicy(board))
-        var driver: (any BoardDriver)?
+        var driver: (driver: any BoardDriver, transport: StepDeadlineTransport)?
         defer { rigBoard.disconnect() }
 
         for (index, scenario) in scenarios.enumerated() {
@@ -142,7 +142,7 @@ public final class RigRunner: @unchecked Sendable {
                 attempt += 1
                 do {
                     if driver == nil { driver = try connect(rigBoard) }
-                    let observed = try observe(driver!, board: board, inputs: cellInputs, baseImage: inputs.baseImage,
+                    let observed = try observe(driver!.driver, transport: driver!.transport, board: board, inputs: cellInputs, baseImage: inputs.baseImage,
                                                revocation: (inputs.revocationList, inputs.listSignerCertificate))
                     cell = judge(rigBoard, scenario: scenario, expectation: expectation.0, expected: expected, enforced: enforced,
                                  inputs: cellInputs, run: inputs, observed: observed)
@@ -180,11 +180,18 @@ public final class RigRunner: @unchecked Sendable {
         var description: String { message }
     }
 
-    private func connect(_ board: any RigBoard) throws -> any BoardDriver {
+    /// The board's transport under a step deadline, and its driver on it.
+    private func connect(_ board: any RigBoard) throws -> (driver: any BoardDriver, transport: StepDeadlineTransport) {
+        let transport: StepDeadlineTransport
         do {
-            return try board.connect()
+            transport = StepDeadlineTransport(try board.connect())
         } catch {
             throw RigFault(type: "rig.port", message: "cannot open \(board.port ?? board.id): \(error)")
+        }
+        do {
+            return (try BoardDrivers.driver(for: board.board, transport: transport), transport)
+        } catch {
+            throw RigFault(type: "rig.driver", message: "\(error)")
         }
     }
 
@@ -193,13 +200,12 @@ public final class RigRunner: @unchecked Sendable {
     private func recover(_ board: any RigBoard, attempt: Int, run: inout BoardRun) -> Bool {
         let ladder: [(String, () throws -> Void)] = [
             ("reset lines (EN pulse into the loader)", { [self] in
-                let driver = try board.connect()
+                let (driver, transport) = try connect(board)
+                defer { board.disconnect() }
                 guard let lines = driver.resetLines, lines.perform(ResetSequence.download(for: board.board.reset) ?? .hardReset) else {
                     throw RigFault(type: "rig.recovery", message: "the board has no reset lines the rig drives")
                 }
-                driver.transport.sleep(seconds: 0.1)
-                board.disconnect()
-                _ = self
+                transport.sleep(seconds: 0.1)
             }),
             ("USB reset of the board's own device", {
                 guard let reset = board.usbReset else { throw RigFault(type: "rig.recovery", message: "the bench cannot reset this board's USB device") }
@@ -245,9 +251,11 @@ public final class RigRunner: @unchecked Sendable {
         var firmwareVersion: String?
     }
 
-    /// Download mode → the base image and blank otadata written (a known state) → the update staged → running →
-    /// the verdict read from the console.
-    private func observe(_ driver: any BoardDriver, board: Board, inputs: CellInputs, baseImage: [UInt8],
+    /// Walks the board through its states for one cell: download mode (reset into the loader, open it, the
+    /// board's baud rate) → flashed (the base application and blank otadata, so every cell starts from the same
+    /// state, then the update staged) → running (the application started, its first line read) → the verdict read
+    /// from the console. Each step runs under its plan timeout.
+    private func observe(_ driver: any BoardDriver, transport: StepDeadlineTransport, board: Board, inputs: CellInputs, baseImage: [UInt8],
                          revocation: (list: [UInt8], signer: [UInt8])) throws -> Observation {
         let flasher = driver.flasher
         var md5: String?
@@ -258,70 +266,88 @@ public final class RigRunner: @unchecked Sendable {
                 location = where_.description
             }
         }
-        defer { flasher.onEvent = nil }
-        let id = board.id
-        onEvent(.step(board: id, "download mode"))
-        if let sequence = ResetSequence.download(for: board.reset), let lines = driver.resetLines {
-            _ = lines.perform(sequence)
+        defer {
+            flasher.onEvent = nil
+            transport.deadline = nil
         }
-        do {
-            try prepareAndStage(flasher, board: board, inputs: inputs, baseImage: baseImage, revocation: revocation)
-        } catch {
-            throw RigFault(type: Self.faultType(error), message: "\(error)")
+        let timeouts = options.timeouts
+        try step(.downloadMode, board: board, transport: transport, seconds: timeouts.flash) { () throws(FlashError) in
+            if let sequence = ResetSequence.download(for: board.reset), let lines = driver.resetLines {
+                _ = lines.perform(sequence)
+            }
+            _ = try flasher.open()
+            if board.flash.baud != 115_200 {
+                do throws(FlashError) {
+                    try flasher.changeBaudRate(board.flash.baud)
+                } catch {
+                    guard case .unsupported = error else { throw error }
+                }
+            }
+        }
+        try step(.flashed, board: board, transport: transport, seconds: timeouts.flash) { () throws(FlashError) in
+            let layout = PartitionTable.twoOTAWithStaging
+            guard let slot0 = layout.entry("ota_0"), let otadata = layout.entry("otadata") else {
+                throw .layout("the board layout has no ota_0 or otadata")
+            }
+            try flasher.write(FlashImage(name: "base \(Recipe.baseVersion)", location: .offset(slot0.offset), bytes: baseImage), compress: true)
+            try flasher.write(FlashImage(name: "otadata (blank)", location: .offset(otadata.offset), bytes: [UInt8](repeating: 0xFF, count: otadata.size)),
+                              compress: true)
+            _ = try flasher.stage(OTAUpdate(name: inputs.scenario, image: inputs.image, jobDocument: inputs.jobDocument,
+                                            certificates: inputs.certificates.merging([RevocationList.signerCertificateLabel: revocation.signer]) { $1 },
+                                            revocationList: revocation.list, deviceTime: inputs.deviceTime), compress: true)
         }
         guard let console = driver.console else {
             throw RigFault(type: "rig.console", message: "the board's console is not on its transport")
         }
         var lines: [String] = []
-        let transport = driver.transport
-        let deadline = transport.now + options.timeouts.verdict
-        var verdictSeen = false
-        var settle = deadline
-        while let line = console.nextLine(until: min(deadline, settle)) {
+        try step(.running, board: board, transport: transport, seconds: timeouts.boot) { () throws(FlashError) in
+            try flasher.runApplication()
+        }
+        // The first line within the boot timeout, then the verdict within the verdict timeout.
+        transport.deadline = nil
+        if let first = console.nextLine(until: transport.now + timeouts.boot) {
+            lines.append(first.text)
+        } else {
+            throw RigFault(type: "rig.no-console", message: "the board printed nothing within \(Self.seconds(timeouts.boot)) of starting (plan timeouts.boot)")
+        }
+        onEvent(.step(board: board.id, "waiting for the verdict"))
+        let deadline = transport.now + timeouts.verdict
+        var verdictSeen = lines[0].contains("OTA verdict: ")
+        var settle = verdictSeen ? transport.now + 0.3 : deadline
+        while !(verdictSeen && lines.last?.contains("waiting for download") == true), !stop.isStopped,
+              let line = console.nextLine(until: min(deadline, settle)) {
             lines.append(line.text)
             if line.text.contains("OTA verdict: ") && !verdictSeen {
                 verdictSeen = true
                 settle = transport.now + 0.3  // the lines that follow (reboot, version) come at once
             }
-            if verdictSeen && line.text.contains("waiting for download") { break }
-            if stop.isStopped { break }
         }
         let verdict = ConsoleVerdict.read(lines)
         guard verdict.isComplete else {
-            throw RigFault(type: lines.isEmpty ? "rig.no-console" : "rig.timeout",
-                           message: lines.isEmpty ? "the board printed nothing within \(Int(options.timeouts.verdict)) s of starting"
-                               : "no verdict within \(Int(options.timeouts.verdict)) s (\(lines.count) console lines)", console: lines)
+            throw RigFault(type: "rig.timeout",
+                           message: "no verdict within \(Self.seconds(timeouts.verdict)) of booting (plan timeouts.verdict; \(lines.count) console lines)", console: lines)
         }
         let version = lines.last { $0.contains("App version:") }.map { $0.components(separatedBy: "App version:").last!.trimmingCharacters(in: .whitespaces) }
         return Observation(verdict: verdict, console: lines, flashMD5: md5, flashLocation: location, firmwareVersion: version)
     }
 
-    /// The loader opened, the base image and blank otadata written, the update staged, the application started.
-    private func prepareAndStage(_ flasher: any Flasher, board: Board, inputs: CellInputs, baseImage: [UInt8],
-                                 revocation: (list: [UInt8], signer: [UInt8])) throws(FlashError) {
-        let id = board.id
-        _ = try flasher.open()
-        if board.flash.baud != 115_200 {
-            do {
-                try flasher.changeBaudRate(board.flash.baud)
-            } catch {
-                guard case .unsupported = error else { throw error }
+    /// One step into `state` under its timeout; a loader error or an overrun is a rig fault naming the step.
+    private func step(_ state: BoardState, board: Board, transport: StepDeadlineTransport, seconds: Double,
+                      _ body: () throws(FlashError) -> Void) throws {
+        onEvent(.step(board: board.id, state.rawValue))
+        transport.begin(seconds: seconds)
+        do {
+            try body()
+        } catch {
+            if transport.expired {
+                throw RigFault(type: "rig.timeout", message: "reaching \(state.rawValue) took longer than \(Self.seconds(seconds)) (plan timeouts.\(state.timeoutName)): \(error)")
             }
+            throw RigFault(type: Self.faultType(error), message: "reaching \(state.rawValue): \(error)")
         }
-        onEvent(.step(board: id, "flashing the base image"))
-        let layout = PartitionTable.twoOTAWithStaging
-        guard let slot0 = layout.entry("ota_0"), let otadata = layout.entry("otadata") else {
-            throw .layout("the board layout has no ota_0 or otadata")
-        }
-        try flasher.write(FlashImage(name: "base \(Recipe.baseVersion)", location: .offset(slot0.offset), bytes: baseImage), compress: true)
-        try flasher.write(FlashImage(name: "otadata (blank)", location: .offset(otadata.offset), bytes: [UInt8](repeating: 0xFF, count: otadata.size)),
-                          compress: true)
-        onEvent(.step(board: id, "staging the update"))
-        _ = try flasher.stage(OTAUpdate(name: inputs.scenario, image: inputs.image, jobDocument: inputs.jobDocument,
-                                        certificates: inputs.certificates.merging([RevocationList.signerCertificateLabel: revocation.signer]) { $1 },
-                                        revocationList: revocation.list, deviceTime: inputs.deviceTime), compress: true)
-        onEvent(.step(board: id, "running"))
-        try flasher.runApplication()
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 
     static func faultType(_ error: FlashError) -> String {
