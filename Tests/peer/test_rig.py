@@ -251,3 +251,20 @@ def test_ctrl_c_stops_cleanly_and_writes_the_partial_reports(otarig_bin, tmp_pat
     assert simulator is not None
     time.sleep(0.5)
     assert not Path(f"/proc/{simulator}").exists() or "zombie" in Path(f"/proc/{simulator}/status").read_text().lower()
+
+
+def test_a_plan_runs_on_an_attached_board_found_through_libudev(otarig_bin, tmp_path):
+    """A real board's path: `board: esp32-devkitc` is resolved through libudev (umockdev's CP2102 on /dev/ttyUSB0),
+    each cell starts by driving the board's auto-reset circuit into download mode (DTR/RTS answered by the harness and
+    fed to the simulated chip behind the fake port), and the verdicts come from its console."""
+    from test_esp32_sim import through_fake_usb_board
+
+    plan = write_plan(tmp_path / "bench.yaml", "boards:\n  - board: esp32-devkitc\nscenarios: [valid, tampered-payload, signature-revoked]\n")
+    result, log = through_fake_usb_board(otarig_bin, tmp_path, otarig_bin, "run", plan, "--report-dir", tmp_path / "report",
+                                         "--boards-dir", BOARDS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = report(tmp_path / "report")
+    (board,) = data["boards"]
+    assert board["id"] == "esp32-devkitc" and board["port"] == "/dev/ttyUSB0"
+    assert [cell["classification"] for cell in board["cells"]] == ["pass", "pass", "known-device-gap"]
+    assert log.count("reset: EN rose with IO0 low: boot into download mode") >= 3, log
