@@ -62,7 +62,7 @@ public enum ESP32Firmware {
         let staged = table.entry(OTAStaging.label).flatMap { partition in
             OTAStaging.decode(flash.read(offset: partition.offset, length: min(partition.size, 0x10000)) ?? [])
         }.flatMap { try? JSONDecoder().decode(StagedJob.self, from: Data($0)) }
-        if let staged { order.removeAll { slots[$0].label == staged.slot } }
+        if let staged, staged.updatedBy == nil { order.removeAll { slots[$0].label == staged.slot } }
 
         var running: (entry: PartitionTable.Entry, image: ESP32AppImage)?
         for index in order {
@@ -93,6 +93,37 @@ public enum ESP32Firmware {
             return result
         }
         flash.erase(offset: staging.offset, length: NORFlash.sectorSize)
+        if let updatedBy = job.updatedBy {
+            // Back from the reboot into the new image: the agent's self test, if this is the slot being tested.
+            let active = OTASelectEntry.activeSlot(sectors: otadataSectors(), slotCount: slots.count)
+            guard running.entry.label == job.slot, let active, active.entry.state == .pendingVerify else {
+                say("I", "AWS_OTA", "No OTA job staged; running version \(version)")
+                return result
+            }
+            let document = JobExecution.withSelfTestStatus(
+                JobExecution.asExecutionMessage(Array(job.jobDocument.utf8), jobId: "AFR_OTA-\(thing)", clientToken: "0:\(thing)"), updatedBy: updatedBy)
+            say("I", "AWS_OTA", "self test of \(running.entry.label): the job is back with statusDetails.updatedBy \(AppVersion.text(updatedBy))")
+            guard let run = selfTest(document: document, runningVersion: AppVersion.word(version) ?? 0, signatureKey: signatureKey, thing: thing, say: say)
+            else { return result }
+            result.verdict = run
+            let sector = Int(active.entry.sequence % 2) * 0x1000
+            if let otadata {
+                flash.erase(offset: otadata.offset + sector, length: NORFlash.sectorSize)
+                flash.program(offset: otadata.offset + sector,
+                              OTASelectEntry(sequence: active.entry.sequence, state: run.accepted ? .valid : .invalid).encoded)
+            }
+            if run.accepted {
+                say("I", "esp_ota_ops", "self test passed: \(running.entry.label) marked valid; running version \(version)")
+                return result
+            }
+            // The PAL marks the image invalid and resets: the bootloader goes back to the previous slot.
+            say("W", "esp_ota_ops", "self test refused \(version): \(running.entry.label) marked invalid; rebooting into the previous image")
+            let again = boot(&flash, signatureKey: signatureKey, policy: policy, thing: thing)
+            result.console += again.console
+            result.runningSlot = again.runningSlot
+            result.runningVersion = again.runningVersion
+            return result
+        }
         guard let target = table.entry(job.slot), target.otaSlot != nil else {
             say("E", "AWS_OTA", "the staged job names slot '\(job.slot)', which is not an OTA partition")
             return result
@@ -113,6 +144,13 @@ public enum ESP32Firmware {
                 let sector = Int(next % 2) * 0x1000
                 flash.erase(offset: otadata.offset + sector, length: NORFlash.sectorSize)
                 flash.program(offset: otadata.offset + sector, OTASelectEntry(sequence: next, state: .pendingVerify).encoded)
+            }
+            // The job comes back after the reboot for the self test: the board keeps what it needs for it.
+            var selfTest = job
+            selfTest.slot = target.label
+            selfTest.updatedBy = running32
+            if let record = try? JSONEncoder().encode(selfTest) {
+                flash.program(offset: staging.offset, OTAStaging.encode(json: Array(record)))
             }
             say("I", "esp_ota_ops", "set boot partition to \(target.label) (ota_seq \(next)); rebooting")
             let again = boot(&flash, signatureKey: signatureKey, policy: policy, thing: thing)
@@ -156,6 +194,41 @@ public enum ESP32Firmware {
             run = try DeviceRun.run(inputs)
         } catch {
             say("E", "AWS_OTA", "the verifier could not start: \(error.message)")
+            return nil
+        }
+        for event in run.verdict.events {
+            switch event {
+            case .log(let line):
+                say(line.level == .error ? "E" : line.level == .warn ? "W" : "I", "AWS_OTA", line.text)
+            case .status(let status):
+                say("I", "AWS_OTA", "publish $aws/things/\(thing)/jobs/\(status.jobId)/update \(status.payload)")
+            }
+        }
+        say(run.verdict.accepted ? "I" : "E", "AWS_OTA", "OTA verdict: \(run.verdict.outcome.rawValue), \(run.verdict.palStatus.mainName) (\(run.verdict.palStatus.hex))")
+        return run.verdict
+    }
+
+    /// The agent's self test after the reboot: the C core on the job with its status details, the platform
+    /// reporting PendingCommit (otadata says pending verify) and the new image's version running.
+    static func selfTest(document: [UInt8], runningVersion: UInt32, signatureKey: String, thing: String,
+                         say: (Character, String, String) -> Void) -> DeviceVerdict? {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otarig-sim-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data().write(to: directory.appendingPathComponent("none.bin"))
+        } catch {
+            say("E", "AWS_OTA", "cannot start the self test: \(error)")
+            return nil
+        }
+        let inputs = DeviceRun.Inputs(imagePath: directory.appendingPathComponent("none.bin").path, jobDocument: document,
+                                      certificateDirectory: directory.path, signatureKey: signatureKey, runningVersion: runningVersion,
+                                      platformPendingCommit: true)
+        let run: DeviceRun
+        do {
+            run = try DeviceRun.run(inputs)
+        } catch {
+            say("E", "AWS_OTA", "the self test could not start: \(error.message)")
             return nil
         }
         for event in run.verdict.events {

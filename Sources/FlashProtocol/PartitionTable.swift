@@ -167,9 +167,14 @@ public enum OTAStaging {
         /// The device's RTC as the rig set it before the update (JSON: unix seconds; ISO 8601 text is read too).
         /// nil: the device has no trusted time.
         public var deviceTime: Date?
+        /// Set by the board itself after it accepted the update and activated the slot: the version that downloaded
+        /// it (appFirmwareVersion), so the agent runs its self test with `statusDetails.updatedBy` after the reboot,
+        /// as AWS IoT sends the job back to a device whose last status was `self_test: ready`.
+        public var updatedBy: UInt32?
 
         public init(slot: String, size: Int, jobDocument: String, certificates: [String: String], revocationList: [UInt8]? = nil,
-                    deviceTime: Date? = nil) {
+                    deviceTime: Date? = nil, updatedBy: UInt32? = nil) {
+            self.updatedBy = updatedBy
             self.slot = slot
             self.size = size
             self.jobDocument = jobDocument
@@ -178,7 +183,7 @@ public enum OTAStaging {
             self.deviceTime = deviceTime
         }
 
-        enum CodingKeys: String, CodingKey { case slot, size, jobDocument, certificates, revocationList, deviceTime }
+        enum CodingKeys: String, CodingKey { case slot, size, jobDocument, certificates, revocationList, deviceTime, updatedBy }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -201,6 +206,7 @@ public enum OTAStaging {
                 }
                 deviceTime = date
             }
+            updatedBy = try container.decodeIfPresent(UInt32.self, forKey: .updatedBy)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -211,6 +217,7 @@ public enum OTAStaging {
             try container.encode(certificates, forKey: .certificates)
             try container.encodeIfPresent(revocationList.map { Data($0).base64EncodedString() }, forKey: .revocationList)
             try container.encodeIfPresent(deviceTime.map { Int64($0.timeIntervalSince1970.rounded(.down)) }, forKey: .deviceTime)
+            try container.encodeIfPresent(updatedBy, forKey: .updatedBy)
         }
     }
 

@@ -33,6 +33,19 @@ public enum JobExecution {
         return .otherObject
     }
 
+    /// The execution message AWS IoT sends a device again after it reported `self_test: ready` and rebooted into
+    /// the new image: the same job, now carrying the status details the device last published
+    /// (`{"self_test":"ready","updatedBy":"0x…"}`), so the agent runs its self test. `document` is an execution
+    /// message; its `execution` object gets the member first.
+    public static func withSelfTestStatus(_ document: [UInt8], updatedBy: UInt32) -> [UInt8] {
+        let marker = Array(#""execution":{"#.utf8)
+        guard let start = document.indices.first(where: { document[$0...].starts(with: marker) }) else { return document }
+        let insert = Array(#""statusDetails":{"self_test":"ready","updatedBy":"0x\#(Hex.word(updatedBy))"},"#.utf8)
+        var result = document
+        result.insert(contentsOf: insert, at: start + marker.count)
+        return result
+    }
+
     /// The document as the agent receives it: an execution message as it is, a bare afr_ota document wrapped.
     public static func asExecutionMessage(_ document: [UInt8], jobId: String, clientToken: String) -> [UInt8] {
         shape(of: document) == .bareJobDocument ? wrap(document, jobId: jobId, clientToken: clientToken) : document

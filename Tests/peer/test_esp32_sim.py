@@ -237,7 +237,7 @@ def test_ota_image_boots_when_signed_and_is_erased_when_tampered(otarig_bin, run
         result = otarig_flash(otarig_bin, "--port", port, "--ota", tmp_path / "app-1.0.1.bin", "--job-doc", tmp_path / "job.json",
                               "--cert", tmp_path / "signer.pem")
         assert "staged" in result.stdout and "into ota_1 at 0x190000" in result.stdout
-        text = wait_for(console, "No OTA job staged; running version 1.0.1")
+        text = wait_for(console, "self test passed: ota_1 marked valid; running version 1.0.1")
         assert "Loaded app from partition at offset 0x10000 (ota_0)" in text
         assert "AWS_OTA: Received entire update and validated the signature." in text
         assert "OTA verdict: accepted, OtaPalSuccess (0x00000000)" in text

@@ -19,7 +19,7 @@ BOARDS = ROOT / "Boards"
 
 SCENARIOS = [
     "valid", "tampered-payload", "truncated", "filesize-mismatch", "other-certificate", "certificate-missing",
-    "wrong-algorithm", "jobdoc-bad-base64", "jobdoc-missing-filesize", "signature-revoked",
+    "wrong-algorithm", "jobdoc-bad-base64", "jobdoc-missing-filesize", "downgrade", "same-version", "signature-revoked",
     "profile-revoked-before-signing", "profile-revoked-after-signing", "validity-period-elapsed",
     "certificate-expired", "certificate-not-yet-valid",
 ]

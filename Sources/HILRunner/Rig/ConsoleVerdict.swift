@@ -30,11 +30,14 @@ public struct ObservedVerdict: Sendable, Equatable, Codable {
 }
 
 public enum ConsoleVerdict {
-    /// Reads the verdict from console lines (oldest first). Stops at the first verdict line; lines after it belong to
-    /// what the device does next (a reboot into the new image).
+    /// Reads the verdict from console lines (oldest first), up to the last verdict line.
     public static func read(_ lines: [String]) -> ObservedVerdict {
         var verdict = ObservedVerdict()
-        for line in lines {
+        // The last verdict line decides: after an accepted download the board reboots into the new image, and the
+        // agent's self test there (the version check) gives the final word.
+        let last = lines.lastIndex { $0.contains("OTA verdict: ") }
+        for (index, line) in lines.enumerated() {
+            if let last, index > last { break }
             if let range = line.range(of: "publish $aws/things/"), let brace = line[range.upperBound...].firstIndex(of: "{") {
                 verdict.statuses.append(String(line[brace...]))
                 continue
@@ -43,7 +46,7 @@ public enum ConsoleVerdict {
                 verdict.palStatus = status
                 continue
             }
-            if let range = line.range(of: "OTA verdict: ") {
+            if index == last, let range = line.range(of: "OTA verdict: ") {
                 let rest = line[range.upperBound...]
                 let outcome = rest.prefix { $0 != "," }.trimmingCharacters(in: .whitespaces)
                 let known = DeviceOutcome(rawValue: outcome) ?? (outcome == "accepted" ? .accepted : nil)

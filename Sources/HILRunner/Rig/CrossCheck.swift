@@ -68,7 +68,9 @@ public enum CrossCheck {
         // 2. Device (= twin) against the expectation.
         let outcome = device.outcome ?? twin.outcome
         let palMain = (device.palStatus ?? twin.palStatus) >> 24
+        // An acceptance is an acceptance whether the board reports it at the download or after its self test.
         let outcomeMatches = outcome == expected.outcome.rawValue
+            || (expected.outcome == .accepted && DeviceOutcome(rawValue: outcome)?.isAcceptance == true)
         let statusMatches = expected.palMain.map { UInt32($0.rawValue) == palMain } ?? true
         if !outcomeMatches || !statusMatches {
             let showStatus = expected.palMain != nil || outcome == DeviceOutcome.rejectedSignature.rawValue

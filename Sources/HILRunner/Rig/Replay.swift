@@ -61,9 +61,9 @@ public enum Replay {
         return ReplayComparison(deviceLines: device, twinLines: expected, firstDifference: first, device: ConsoleVerdict.read(console))
     }
 
-    /// The console up to its first verdict line (the lines after it are the next boot's).
+    /// The console up to its last verdict line (after an accepted download, the self test's).
     static func upToVerdict(_ console: [String]) -> [String] {
-        guard let index = console.firstIndex(where: { $0.contains("OTA verdict: ") }) else { return console }
+        guard let index = console.lastIndex(where: { $0.contains("OTA verdict: ") }) else { return console }
         return Array(console[...index])
     }
 

@@ -421,7 +421,13 @@ public final class RigRunner: @unchecked Sendable {
                                         devicePolicy: policy) { name in
             certificates[name].map { .found($0) } ?? .notFound
         }
-        return TwinRun.run(deviceInputs, facts: run.facts, now: inputs.deviceTime)
+        switch board.chip {
+        case .esp32, .esp32s3:
+            // The ESP32 PAL activates an accepted image and reboots into it; the agent's self test has the last word.
+            return TwinRun.runUpdate(deviceInputs, newVersion: inputs.updateVersion, facts: run.facts, now: inputs.deviceTime)
+        case .cc3220sf:
+            return TwinRun.run(deviceInputs, facts: run.facts, now: inputs.deviceTime)
+        }
     }
 }
 

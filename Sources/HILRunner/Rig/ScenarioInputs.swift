@@ -22,6 +22,8 @@ public struct CellInputs: Sendable {
     public var deviceTime: Date
     /// The running version before the update, as appFirmwareVersion.
     public var runningVersion: UInt32
+    /// The update's version, as appFirmwareVersion (what runs after the board activates it).
+    public var updateVersion: UInt32
     public var signingJobId: String
     public var profileName: String
     public var profileVersionArn: String
@@ -284,7 +286,7 @@ public struct ScenarioInputFactory {
             scenario: signed.scenario.name, image: image, jobDocument: delivered,
             certificates: [Self.certfile: Array(provisioned.certificatePEM.utf8)],
             deviceTime: deviceClock.addingTimeInterval(recipe.deviceClockOffset),
-            runningVersion: AppVersion.word(Recipe.baseVersion) ?? 0x0100_0000,
+            runningVersion: AppVersion.word(Recipe.baseVersion) ?? 0x0100_0000, updateVersion: AppVersion.word(recipe.version) ?? 0,
             signingJobId: signed.jobId, profileName: signed.profileName, profileVersionArn: signed.profileVersionArn,
             platformId: signed.platformId, signerCertificateSHA256: signer.sha256,
             provisionedCertificateSHA256: [Self.certfile: provisioned.sha256])
