@@ -22,7 +22,7 @@ struct Otarig: AsyncParsableCommand {
                   --in firmware.bin --job-doc job.json --certname codesign.crt.pem
             Exit status: 0 success, 2 bad input (the message names the problem and the fix).
             """,
-        subcommands: [PlatformsCommand.self, SignCommand.self, CertCommand.self, ServeCommand.self, DeviceVerifyCommand.self, VerifyCommand.self, ExplainCommand.self, FactsCommand.self, SimCommand.self, FlashCommand.self, AppImageCommand.self, BoardsCommand.self]
+        subcommands: [PlatformsCommand.self, SignCommand.self, CertCommand.self, ServeCommand.self, DeviceVerifyCommand.self, VerifyCommand.self, ExplainCommand.self, FactsCommand.self, SimCommand.self, FlashCommand.self, AppImageCommand.self, BoardsCommand.self, ReportCommand.self]
     )
 
     /// Runs the command; any failure that is not a request for help exits with status 2 and one line on stderr.
