@@ -113,10 +113,6 @@ struct ReportCommand: ParsableCommand {
         @Flag(help: "Print JSON instead of text.")
         var json = false
 
-        func validate() throws {
-            guard !reports.isEmpty else { throw ValidationError("name at least one report directory (two or more to compare)") }
-        }
-
         func run() throws {
             let history = RunHistory(try reports.map(ReportCommand.load))
             if json {

@@ -181,9 +181,10 @@ def chromium() -> str:
     pytest.fail("headless Chromium is not installed (apt-get install chromium; Scripts/bootstrap installs it)")
 
 
-def run_chromium(*args):
+def run_chromium(profile: Path, *args):
+    """Headless Chromium with a profile of its own (two runs sharing one would lock each other out)."""
     command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
-               "--no-first-run", "--user-data-dir=/tmp/otarig-chromium-profile", *map(str, args)]
+               "--no-first-run", f"--user-data-dir={profile}", *map(str, args)]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
@@ -240,7 +241,9 @@ COLOURS = {"pass": (0xb9, 0xe4, 0xbd), "product-failure": (0xf2, 0x9b, 0x9b), "f
 
 def test_chromium_renders_the_page_with_the_matrix_in_its_colours(rendered, tmp_path):
     shot = tmp_path / "report.png"
-    run_chromium(f"--screenshot={shot}", "--window-size=1200,900", (rendered / "report.html").as_uri())
+    run_chromium(tmp_path / "profile", f"--screenshot={shot}", "--window-size=1200,900", (rendered / "report.html").as_uri())
+    if not shot.is_file():
+        pytest.fail(f"headless Chromium exited 0 but wrote no screenshot at {shot}")
     data = shot.read_bytes()
     assert len(data) > 10_000, f"the screenshot is only {len(data)} bytes"
     width, height, bpp, rows = png_pixels(data)
@@ -273,9 +276,9 @@ class MatrixReader(HTMLParser):
             self.banner = True
 
 
-def test_chromium_dom_gives_back_every_cells_classification_and_evidence(rendered):
+def test_chromium_dom_gives_back_every_cells_classification_and_evidence(rendered, tmp_path):
     page = rendered / "report.html"
-    dom = run_chromium("--dump-dom", page.as_uri()).stdout
+    dom = run_chromium(tmp_path / "profile", "--dump-dom", page.as_uri()).stdout
     reader = MatrixReader()
     reader.feed(dom)
     assert {key: value[1] for key, value in reader.cells.items()} == EXPECTED
@@ -287,7 +290,7 @@ def test_chromium_dom_gives_back_every_cells_classification_and_evidence(rendere
     assert "<image>" not in dom and "&lt;image&gt;" in dom
 
     # The JUnit attachment's fragment opens that cell's evidence (the page's script runs in Chromium).
-    dom = run_chromium("--dump-dom", page.as_uri() + "#cell-b-valid").stdout
+    dom = run_chromium(tmp_path / "profile", "--dump-dom", page.as_uri() + "#cell-b-valid").stdout
     reader = MatrixReader()
     reader.feed(dom)
     assert [key for key, (_, is_open) in reader.evidence.items() if is_open] == [("b", "valid")]
@@ -328,7 +331,7 @@ def test_history_separates_a_flaky_board_from_a_flaky_scenario(run, tmp_path):
     cells = {(c["board"], c["scenario"]): c for c in history["cells"]}
     assert cells[("a", "s1")]["status"] == "changed"
     assert [(f["fromRun"], f["toRun"], f["from"], f["to"]) for f in cells[("a", "s1")]["flips"]] == \
-        [(0, 1, "pass: accepted", "product-failure: rejected-signature")]
+        [(0, 1, "pass (accepted)", "product-failure (rejected-signature)")]
     assert cells[("b", "s1")]["status"] == "flaky" and len(cells[("b", "s1")]["flips"]) == 2
     assert cells[("c", "s2")]["status"] == "stable"  # not-run is not a flip
     assert cells[("b", "s3")]["status"] == "stable"

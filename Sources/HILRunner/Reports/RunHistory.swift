@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Definitions (also in `otarig report history --help`):
 /// - A cell's **state** in a run is its classification, with the device's outcome when it gave one
-///   (`product-failure: rejected-signature`). `not-run` cells are left out: not running says nothing about the cell.
+///   (`product-failure (rejected-signature)`). `not-run` cells are left out: not running says nothing about the cell.
 /// - A **flip** is a state change between two consecutive runs in which the cell ran.
 /// - A cell is **flaky** when it flips and flips back (two flips or more: pass → failure → pass), or when any run
 ///   records a rig fault before its verdict (`flakyFailure`). A cell with exactly one flip has **changed** (a
@@ -45,7 +45,7 @@ public struct RunHistory: Codable, Sendable, Equatable {
 
         /// The classification, with the device's outcome when it gave one.
         public var state: String {
-            deviceOutcome.map { "\(classification.rawValue): \($0)" } ?? classification.rawValue
+            deviceOutcome.map { "\(classification.rawValue) (\($0))" } ?? classification.rawValue
         }
     }
 
@@ -54,6 +54,13 @@ public struct RunHistory: Codable, Sendable, Equatable {
         public var toRun: Int
         public var from: String
         public var to: String
+
+        public init(fromRun: Int, toRun: Int, from: String, to: String) {
+            self.fromRun = fromRun
+            self.toRun = toRun
+            self.from = from
+            self.to = to
+        }
     }
 
     public enum Status: String, Codable, Sendable {
@@ -83,6 +90,12 @@ public struct RunHistory: Codable, Sendable, Equatable {
         public var flakyIn: [String]
         /// How many scenarios (boards) it ran in.
         public var of: Int
+
+        public init(name: String, flakyIn: [String], of: Int) {
+            self.name = name
+            self.flakyIn = flakyIn
+            self.of = of
+        }
     }
 
     /// Oldest first (by `startedAt`; reports that started in the same second keep the order given).
@@ -155,11 +168,11 @@ public struct RunHistory: Codable, Sendable, Equatable {
         if moving.isEmpty {
             lines.append("no cell changed: \(cells.count) cells have the same state in every run")
         } else {
-            lines.append("cells that changed (state per run, latest last; ↻ a rig fault before the verdict):")
+            lines.append("cells that changed (their state in each run [n], latest last; ↻ a rig fault came before the verdict):")
             let width = moving.map { "\($0.board) × \($0.scenario)".count }.max() ?? 0
             for cell in moving {
                 let name = "\(cell.board) × \(cell.scenario)"
-                let states = cell.entries.map { "\($0.run + 1):\($0.state)\($0.flakyFailure != nil ? "↻" : "")" }.joined(separator: "  ")
+                let states = cell.entries.map { "[\($0.run + 1)] \($0.state)\($0.flakyFailure != nil ? " ↻" : "")" }.joined(separator: " → ")
                 lines.append("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(cell.status.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0))  \(states)")
             }
             lines.append("\(cells.filter { $0.status == .stable }.count) other cells have the same state in every run")
