@@ -113,6 +113,16 @@ private final class XMLElements: NSObject, XMLParserDelegate {
         #expect(flaky.first?.attributes["message"] == "no sync with the ROM loader")
     }
 
+    @Test func aCellThatFailedAfterARetryHasARerunFailureInstead() throws {
+        var report = report
+        report.boards[0].cells[1].flakyFailure = "port lost"
+        let elements = try XMLElements.parse(JUnitReport.render(report))
+        let tampered = elements.filter { $0.parent == "testcase" && ["failure", "rerunFailure", "flakyFailure"].contains($0.name) }
+        // a#2 × valid passed after a fault; a#2 × tampered failed after one; b × valid failed at once.
+        #expect(tampered.map(\.name) == ["flakyFailure", "failure", "rerunFailure", "failure"])
+        #expect(tampered[2].attributes["type"] == "rig.flaky" && tampered[2].attributes["message"] == "port lost")
+    }
+
     @Test func systemOutStartsWithTheAttachmentLineForTheCellsAnchor() throws {
         let elements = try XMLElements.parse(JUnitReport.render(report, attachmentBase: "out/nightly/"))
         let outs = elements.filter { $0.name == "system-out" }.map { $0.text.components(separatedBy: "\n")[0] }

@@ -71,7 +71,7 @@ def report(boards, started=START, scenarios=("valid", "tampered", "revoked"), in
 
 
 # Board a#2 (a second board of one kind): pass after a rig fault, a product failure with console noise, a known gap.
-# Board b: a fidelity finding, a rig error, and a cell the interruption left unrun.
+# Board b: a fidelity finding after a rig fault, a rig error, and a cell the interruption left unrun.
 MIXED = report([
     board("a#2", [
         cell("a#2", "valid", "pass", flaky="no sync with the ROM loader (attempt 1)"),
@@ -80,7 +80,8 @@ MIXED = report([
         cell("a#2", "revoked", "known-device-gap", "gap.device-policy", "the device accepts; policy rejects (signature-revoked)"),
     ]),
     board("b", [
-        cell("b", "valid", "fidelity-finding", "fidelity.device-twin", "the device rejected, the twin predicts it accepts"),
+        cell("b", "valid", "fidelity-finding", "fidelity.device-twin", "the device rejected, the twin predicts it accepts",
+             flaky="the port went away (attempt 1)"),
         cell("b", "tampered", "rig-error", "rig.timeout", "no verdict within 30 s", ran=False),
         cell("b", "revoked", "not-run", "rig.interrupted", "the run was interrupted before this cell", ran=False),
     ]),
@@ -169,6 +170,10 @@ def test_junitparser_reads_suites_counts_types_properties_attachments_and_the_fl
     flaky = [(case.name, f.type, f.message) for case in cases.values() for f in case.flaky_failures()]
     assert flaky == [("valid", "rig.flaky", "no sync with the ROM loader (attempt 1)")]
     assert cases[("otarig.a#2", "valid")].is_passed and cases[("otarig.a#2", "valid")].is_flaky
+    # A cell whose verdict after the retry was a failure keeps the fault as Surefire's rerunFailure.
+    reruns = [(case.name, f.type, f.message) for case in cases.values() for f in case.rerun_failures()]
+    assert reruns == [("valid", "rig.flaky", "the port went away (attempt 1)")]
+    assert cases[("otarig.b", "valid")].is_rerun and not cases[("otarig.b", "valid")].is_passed
 
 
 # (b) headless Chromium

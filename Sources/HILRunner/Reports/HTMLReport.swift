@@ -119,7 +119,7 @@ public enum HTMLReport {
         for classification in Cell.Classification.allCases {
             html.raw("<span class=\"c-\(classification.rawValue)\">\(ReportText.escapedText(label(classification)))</span> ")
         }
-        html.raw("<span>↻ passed on a later attempt after a rig fault</span></p>\n</main>\n")
+        html.raw("<span>↻ gave its verdict on a later attempt, after a rig fault</span></p>\n</main>\n")
     }
 
     private static func evidence(_ report: RunReport, anchors: [CellKey: String], into html: inout Page) {

@@ -8,8 +8,9 @@ import OTAVerifier
 /// - One `<testcase>` per cell: `classname="otarig.<board>"`, `name="<scenario>"`, `time` in seconds.
 /// - Product failures and fidelity findings are `<failure type="<cell type>">`; rig errors are `<error>`; cells not
 ///   run are `<skipped>`; passes and known device gaps have no result element (a gap carries the property
-///   `otarig.classification=known-device-gap`). A cell that gave a verdict after a rig fault has a
-///   `<flakyFailure type="rig.flaky">` (which GitLab, looking only for failure/error/skipped, counts as passed).
+///   `otarig.classification=known-device-gap`). A cell that passed after a rig fault on an earlier attempt has a
+///   `<flakyFailure type="rig.flaky">` (which GitLab, looking only for failure/error/skipped, counts as passed); one
+///   whose later verdict was a failure has a `<rerunFailure type="rig.flaky">` beside its `<failure>`.
 /// - `<system-out>` starts with `[[ATTACHMENT|<base>report.html#<anchor>]]` (GitLab takes the first such line, and
 ///   wants the path relative to `$CI_PROJECT_DIR`; see `attachmentBase`), then the board's console.
 /// - `<system-err>` holds the twin's console and, for fidelity findings, `otarig explain`'s walk.
@@ -17,7 +18,7 @@ import OTAVerifier
 /// GitLab ignores `<properties>` and shows `system-out` only for failed and errored cases, so everything a person
 /// needs to judge a failure is also in the failure's text.
 public enum JUnitReport {
-    /// The JUnit type of the `<flakyFailure>` on a cell that passed on a later attempt.
+    /// The JUnit type of the `<flakyFailure>` (or `<rerunFailure>`) on a cell that gave its verdict on a later attempt.
     public static let flakyType = "rig.flaky"
 
     /// The XML for `report`. `attachmentBase` is prefixed to `report.html` in each attachment line: the report
@@ -137,7 +138,8 @@ public enum JUnitReport {
         case nil: break
         }
         if let flaky = cell.flakyFailure {
-            xml.element("flakyFailure", ["message": flaky, "type": flakyType])
+            // Surefire's rerun convention: flakyFailure when the case passed in the end, rerunFailure when it did not.
+            xml.element(cell.classification.junitResult == nil ? "flakyFailure" : "rerunFailure", ["message": flaky, "type": flakyType])
         }
         // Ours first: GitLab takes the first ATTACHMENT line, and a console could print one.
         let out = ["[[ATTACHMENT|\(attachment)]]"] + cell.console
