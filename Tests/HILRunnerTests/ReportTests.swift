@@ -65,6 +65,15 @@ private final class XMLElements: NSObject, XMLParserDelegate {
         #expect(error?.message.contains("boards[1].cells[0].classification is missing") == true)
     }
 
+    @Test func fractionalSecondsAreReadAndABadDateIsNamed() throws {
+        let text = String(decoding: try RunReportJSON.encode(ReportFixtures.mixed()), as: UTF8.self)
+        let fractional = text.replacingOccurrences(of: #""startedAt" : "2026-08-01T02:00:00Z""#, with: #""startedAt" : "2026-08-01T02:00:00.250Z""#)
+        #expect(try RunReportJSON.decode(Data(fractional.utf8)).startedAt == ReportFixtures.started.addingTimeInterval(0.25))
+        let bad = text.replacingOccurrences(of: #""startedAt" : "2026-08-01T02:00:00Z""#, with: #""startedAt" : "yesterday""#)
+        let error = #expect(throws: ReportError.self) { try RunReportJSON.decode(Data(bad.utf8)) }
+        #expect(error?.message == "not a valid otarig-run/1 report: startedAt: 'yesterday' is not an ISO 8601 date such as 2026-08-01T02:00:00Z")
+    }
+
     @Test func textThatIsNotAReportIsRefused() {
         #expect(throws: ReportError.self) { try RunReportJSON.decode(Data("not json".utf8)) }
         #expect(throws: ReportError(#"no "schema" field: not an otarig run report (otarig-run/1)"#)) { try RunReportJSON.decode(Data("{}".utf8)) }

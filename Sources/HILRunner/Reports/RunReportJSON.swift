@@ -1,8 +1,8 @@
 import Foundation
 
 /// `report.json`: a `RunReport` as JSON, schema `otarig-run/1` (field by field in `Boards/README.md`, "Run reports").
-/// Keys sorted and pretty-printed so two runs diff line by line; dates ISO 8601 in UTC to the second; slashes
-/// unescaped (ARNs and paths read as written).
+/// Keys sorted and pretty-printed so two runs diff line by line; dates ISO 8601 in UTC to the second (fractions are
+/// dropped when writing and accepted when reading); slashes unescaped (ARNs and paths read as written).
 public enum RunReportJSON {
     /// The report's JSON bytes, ending in a newline.
     public static func encode(_ report: RunReport) throws -> Data {
@@ -31,7 +31,16 @@ public enum RunReportJSON {
             throw ReportError("schema \"\(schema)\" is not \(RunReport.schemaName), the one this otarig reads; render it with the otarig that wrote it")
         }
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        // What `encode` writes, and the same with fractional seconds (a report written or edited by another tool).
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            let formatter = ISO8601DateFormatter()
+            if let date = formatter.date(from: text) { return date }
+            formatter.formatOptions.insert(.withFractionalSeconds)
+            if let date = formatter.date(from: text) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 date such as 2026-08-01T02:00:00Z")
+        }
         do {
             return try decoder.decode(RunReport.self, from: data)
         } catch {
