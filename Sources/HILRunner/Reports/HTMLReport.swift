@@ -33,6 +33,7 @@ public enum HTMLReport {
         }
     }
 
+    /// The page for `report`.
     public static func render(_ report: RunReport) -> String {
         let anchors = ReportText.anchors(report)
         var html = Page()

@@ -3,6 +3,7 @@ import Foundation
 /// The three report files of a run, written together: `report.json` (the source of the other two and of
 /// `otarig report history`), `junit.xml` and `report.html`.
 public enum ReportFiles {
+    /// The files' names in the report directory.
     public static let json = "report.json"
     public static let junit = "junit.xml"
     public static let html = "report.html"

@@ -16,6 +16,7 @@ import Foundation
 ///   `Thresholds.minimumShare` of the scenarios it ran; a scenario is flaky when its flaky cells span that many
 ///   boards and that share of the boards that ran it.
 public struct RunHistory: Codable, Sendable, Equatable {
+    /// How wide flakiness must spread to blame a board or a scenario.
     public struct Thresholds: Sendable {
         public var minimumCount: Int
         public var minimumShare: Double
@@ -26,6 +27,7 @@ public struct RunHistory: Codable, Sendable, Equatable {
         }
     }
 
+    /// One run compared.
     public struct Run: Codable, Sendable, Equatable {
         /// Where the report was read from.
         public var source: String
@@ -49,6 +51,7 @@ public struct RunHistory: Codable, Sendable, Equatable {
         }
     }
 
+    /// A state change of a cell between two runs (indices into `runs`).
     public struct Flip: Codable, Sendable, Equatable {
         public var fromRun: Int
         public var toRun: Int
@@ -63,6 +66,7 @@ public struct RunHistory: Codable, Sendable, Equatable {
         }
     }
 
+    /// How a cell behaved across the runs.
     public enum Status: String, Codable, Sendable {
         /// The same state in every run it ran, and no rig fault before a verdict.
         case stable
@@ -71,6 +75,7 @@ public struct RunHistory: Codable, Sendable, Equatable {
         case flaky
     }
 
+    /// One board × scenario across the runs.
     public struct CellHistory: Codable, Sendable, Equatable {
         public var board: String
         public var scenario: String
@@ -102,11 +107,14 @@ public struct RunHistory: Codable, Sendable, Equatable {
     public var runs: [Run]
     /// Every cell seen in any run, by board then scenario.
     public var cells: [CellHistory]
+    /// Boards whose flaky cells span many scenarios, the widest first.
     public var flakyBoards: [Spread]
+    /// Scenarios whose flaky cells span many boards, the widest first.
     public var flakyScenarios: [Spread]
     /// Flaky cells whose board and scenario are both not flaky.
     public var isolatedFlakyCells: [CellKey]
 
+    /// Compares `reports` (in any order; `source` names each, e.g. its path).
     public init(_ reports: [(source: String, report: RunReport)], thresholds: Thresholds = Thresholds()) {
         let ordered = reports.enumerated().sorted { ($0.element.report.startedAt, $0.offset) < ($1.element.report.startedAt, $1.offset) }.map(\.element)
         runs = ordered.map { Run(source: $0.source, plan: $0.report.plan, startedAt: $0.report.startedAt, interrupted: $0.report.interrupted) }
