@@ -22,7 +22,7 @@ struct Otarig: AsyncParsableCommand {
                   --in firmware.bin --job-doc job.json --certname codesign.crt.pem
             Exit status: 0 success, 2 bad input (the message names the problem and the fix).
             """,
-        subcommands: [RunCommand.self, DemoCommand.self, ReplayCommand.self, PlatformsCommand.self, SignCommand.self, CertCommand.self, ServeCommand.self, DeviceVerifyCommand.self, VerifyCommand.self, ExplainCommand.self, FactsCommand.self, SimCommand.self, FlashCommand.self, RevocationListCommand.self, AppImageCommand.self, BoardsCommand.self]
+        subcommands: [RunCommand.self, DemoCommand.self, ReplayCommand.self, ReportCommand.self, PlatformsCommand.self, SignCommand.self, CertCommand.self, ServeCommand.self, DeviceVerifyCommand.self, VerifyCommand.self, ExplainCommand.self, FactsCommand.self, SimCommand.self, FlashCommand.self, RevocationListCommand.self, AppImageCommand.self, BoardsCommand.self]
     )
 
     /// Runs the command; any failure that is not a request for help exits with status 2 and one line on stderr.

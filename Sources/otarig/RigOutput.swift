@@ -1,4 +1,3 @@
-import DurableFiles
 import Foundation
 import HILRunner
 
@@ -86,13 +85,11 @@ final class RigProgress: @unchecked Sendable {
 
 /// The reports on disk and the matrix on standard output.
 enum RigReportOutput {
+    /// junit.xml, report.html and report.json, each written whole or not at all.
     static func write(_ report: RunReport, to directory: String) throws {
+        let url = URL(fileURLWithPath: directory)
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            try AtomicFile.write(Array(try encoder.encode(report)), to: directory + "/report.json")
+            try ReportFiles.write(report, to: url, attachmentBase: ReportCommand.attachmentBase(nil, reportDirectory: url))
         } catch {
             throw OtarigError("cannot write the reports into '\(directory)': \(error)")
         }

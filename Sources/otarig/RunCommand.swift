@@ -2,6 +2,7 @@ import ArgumentParser
 import BoardModel
 import Foundation
 import HILRunner
+import OTAVerifier
 import Hummingbird
 import ServiceLifecycle
 import Logging
@@ -101,7 +102,7 @@ struct DemoCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: plan) else {
             throw OtarigError("no standard plan at '\(plan)': run from the repository (or pass --boards-dir to its Boards/)")
         }
-        var command = try RunCommand.parse([plan, "--report-dir", reportDir, "--boards-dir", boardFiles.path])
+        let command = try RunCommand.parse([plan, "--report-dir", reportDir, "--boards-dir", boardFiles.path])
         try await command.run()
     }
 }
@@ -380,7 +381,7 @@ final class SimulatedBoardProcess {
                              "--console", "/dev/null", "--baud-timing"]
         let output = Pipe()
         process.standardOutput = output
-        FileManager.default.createFile(atPath: work.appendingPathComponent("\(safe).log").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: work.appendingPathComponent("\(safe).log").path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: work.appendingPathComponent("\(safe).log"))
         do {
             try process.run()

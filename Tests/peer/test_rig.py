@@ -49,6 +49,15 @@ def report(directory: Path) -> dict:
     return data
 
 
+def junit(directory: Path):
+    try:
+        from junitparser import JUnitXml
+    except ImportError as error:
+        raise AssertionError(f"junitparser is not installed (run Scripts/bootstrap): {error}")
+    xml = JUnitXml.fromfile(str(directory / "junit.xml"))
+    return list(xml) if hasattr(xml, "__iter__") else [xml]
+
+
 def matrix(data: dict) -> dict:
     return {board["id"]: {cell["scenario"]: cell["classification"] for cell in board["cells"]} for board in data["boards"]}
 
@@ -87,6 +96,16 @@ def test_standard_plan_gives_the_expected_matrix(otarig_bin, tmp_path):
     assert {p["check"] for p in stock["certificate-expired"]["policy"] if p["result"] == "fail"} == {"certificate-validity"}
     # The matrix on standard output names every scenario and both boards.
     assert "sim-esp32-enforcing" in result.stdout and all(name in result.stdout for name in SCENARIOS)
+    # junit.xml, read back by junitparser: a suite per board, a case per scenario, every one passing.
+    suites = {suite.name: suite for suite in junit(tmp_path / "report")}
+    assert set(suites) == {"sim-esp32", "sim-esp32-enforcing"}
+    for suite in suites.values():
+        assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (len(SCENARIOS), 0, 0, 0)
+        assert [case.name for case in suite] == SCENARIOS
+    html = (tmp_path / "report" / "report.html").read_text()
+    for board in EXPECTED:
+        for name in SCENARIOS:
+            assert f'id="cell-{board}-{name}"' in html, (board, name)
 
 
 def test_a_broken_twin_is_a_fidelity_finding_with_both_consoles(otarig_bin, tmp_path):
@@ -142,6 +161,14 @@ def test_a_killed_board_gives_rig_errors_while_the_other_completes(otarig_bin, t
     health = " | ".join(dead["health"])
     assert "reset lines" in health and "USB reset" in health and "waiting for the port" in health, health
     assert dead["healthy"] is False and dead["health"][-1] == "unhealthy for the rest of the run"
+    # junit.xml: the dead board's cells after the kill are errors with a rig type, the other board's all pass.
+    suites = {suite.name: suite for suite in junit(tmp_path / "report")}
+    assert (suites["sim-esp32"].failures, suites["sim-esp32"].errors) == (0, 0)
+    assert suites["sim-esp32#2"].errors == len(after) and suites["sim-esp32#2"].failures == 0
+    for case in suites["sim-esp32#2"]:
+        if case.name in SCENARIOS[killed_after:]:
+            (error,) = case.result
+            assert error._tag == "error" and error.type.startswith("rig."), (case.name, error.type)
 
 
 def test_a_bad_plan_is_refused_before_anything_runs(otarig_bin, tmp_path):

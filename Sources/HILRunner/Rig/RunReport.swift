@@ -1,4 +1,5 @@
 import Foundation
+import OTAVerifier
 
 /// Everything a run found, as the JSON report writes it (`report.json`, schema `otarig-run/1`, documented in
 /// `Boards/README.md`). JUnit and HTML are rendered from this value; `otarig report history` reads it back.

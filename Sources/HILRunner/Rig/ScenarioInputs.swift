@@ -217,13 +217,13 @@ public struct ScenarioInputFactory {
             case .signature:
                 try await client.revokeSignature(jobId: started.jobId, reason: "otarig scenario \(scenario.name)")
             case .profileBeforeSigning:
-                let signedAt = job.completedAt ?? job.createdAt ?? Date()
+                let signedAt = job.completedAt ?? job.createdAt
                 try await client.revokeSigningProfile(name: profileName, profileVersion: profile.profileVersion,
                                                       effectiveTime: signedAt.addingTimeInterval(-3600), reason: "otarig scenario \(scenario.name)")
             case .profileAfterSigning:
                 // Effective strictly after the signing time, which the service records to the second; it may not
                 // lie in the future, so wait until it is past.
-                let signedAt = job.completedAt ?? job.createdAt ?? Date()
+                let signedAt = job.completedAt ?? job.createdAt
                 let effective = Date(timeIntervalSince1970: (signedAt.timeIntervalSince1970).rounded(.down) + 1)
                 let wait = effective.timeIntervalSinceNow + 0.05
                 if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
