@@ -17,6 +17,8 @@ public struct Board: Codable, Equatable, Sendable {
     /// The opt-in device policy the firmware enforces after the signature verified (nil: the stock PAL, which
     /// checks neither). Firmware/include/hil_policy.h holds the checks; Boards/README.md the revocation list format.
     public var policy: [PolicyCheck]?
+    /// Words a plan can select boards by (`boards: - tags: [bench-a]`): a bench, a rack, a firmware line.
+    public var tags: [String]?
 
     /// One check of the device policy, as board files spell it under `policy:`.
     public enum PolicyCheck: String, Codable, Sendable, CaseIterable {
@@ -98,7 +100,7 @@ public struct Board: Codable, Equatable, Sendable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case id, name, chip, usb, reset, flash, simulated, firmware, policy }
+    enum CodingKeys: String, CodingKey { case id, name, chip, usb, reset, flash, simulated, firmware, policy, tags }
 }
 
 public struct BoardFileError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -159,9 +161,14 @@ extension Board {
                 if policy?.contains(check) == false { policy?.append(check) }
             }
         }
-        return Board(id: raw.id, name: raw.name, chip: chip,
+        for tag in raw.tags ?? [] where tag.isEmpty || !tag.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
+            throw BoardFileError(file: file, message: "tag '\(tag)' must be letters, digits, '-' and '_'")
+        }
+        var board = Board(id: raw.id, name: raw.name, chip: chip,
                      usb: raw.usb.map { USB(vid: $0.vid.lowercased(), pid: $0.pid.lowercased(), interface: $0.interface, bridge: $0.bridge, serial: $0.serial, path: $0.path) },
                      reset: reset, flash: Flash(size: size, baud: raw.flash.baud), simulated: raw.simulated, firmware: firmware, policy: policy)
+        board.tags = raw.tags
+        return board
     }
 
     static func parseSize(_ text: String) -> Int? {
@@ -220,4 +227,5 @@ struct RawBoard: Decodable {
     var simulated: Bool?
     var firmware: Board.Firmware?
     var policy: [String]?
+    var tags: [String]?
 }

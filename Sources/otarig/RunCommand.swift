@@ -272,7 +272,18 @@ final class RigSession: @unchecked Sendable {
                 }
                 for port in matching { add(board, .attached(port.port)) }
             case .tags(let tags):
-                throw OtarigError("plan \(planFile): board tags (\(tags.joined(separator: ", "))) need 'tags:' in board files, which this otarig does not read yet; name the boards by id")
+                let tagged = boardFiles.filter { Set($0.tags ?? []).isSuperset(of: tags) }
+                guard !tagged.isEmpty else {
+                    throw OtarigError("plan \(planFile): no board file carries the tags \(tags.joined(separator: ", ")) (board files list theirs under 'tags:')")
+                }
+                for board in tagged where board.simulated == true { add(board, .simulated) }
+                let real = tagged.filter { $0.simulated != true }
+                if !real.isEmpty {
+                    for port in BoardResolver.attached(try ports(), boards: real) {
+                        guard let id = port.boards.first, let board = real.first(where: { $0.id == id }) else { continue }
+                        add(board, .attached(port.port))
+                    }
+                }
             case .allAttached:
                 for port in BoardResolver.attached(try ports(), boards: boardFiles) {
                     guard let id = port.boards.first, let board = boardFiles.first(where: { $0.id == id }) else { continue }

@@ -295,3 +295,13 @@ def test_a_plan_runs_on_an_attached_board_found_through_libudev(otarig_bin, tmp_
     assert board["id"] == "esp32-devkitc" and board["port"] == "/dev/ttyUSB0"
     assert [cell["classification"] for cell in board["cells"]] == ["pass", "pass", "known-device-gap"]
     assert log.count("reset: EN rose with IO0 low: boot into download mode") >= 3, log
+
+
+def test_boards_are_selected_by_their_board_files_tags(otarig_bin, tmp_path):
+    plan = write_plan(tmp_path / "tags.yaml", "boards:\n  - tags: [simulated, enforcing]\nscenarios: [valid, signature-revoked]\n")
+    result = otarig(otarig_bin, "run", plan, "--report-dir", tmp_path / "report", "--boards-dir", BOARDS, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert matrix(report(tmp_path / "report")) == {"sim-esp32-enforcing": {"valid": "pass", "signature-revoked": "pass"}}
+    missing = write_plan(tmp_path / "none.yaml", "boards:\n  - tags: [rack-9]\n")
+    refused = otarig(otarig_bin, "run", missing, "--report-dir", tmp_path / "r2", "--boards-dir", BOARDS, cwd=tmp_path)
+    assert refused.returncode == 2 and "no board file carries the tags rack-9" in refused.stderr
