@@ -80,7 +80,7 @@ public enum USBReset {
         }
         let outcome = try reset(device)
         let start = MonotonicClock.now
-        var rule = USBReturnRule(device: device, outcome: outcome)
+        let rule = USBReturnRule(device: device, outcome: outcome)
         while true {
             let elapsed = MonotonicClock.now - start
             if let monitor {
@@ -91,7 +91,6 @@ public enum USBReset {
                        let port = rule.added(seen.port, address: seen.location?.deviceAddress) {
                         return USBResetReport(device: device, outcome: outcome, port: port, waited: MonotonicClock.now - start)
                     }
-                    continue
                 }
             } else {
                 usleep(100_000)
