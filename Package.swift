@@ -58,8 +58,9 @@ let package = Package(
         // Layer 1: services and adapters.
         .target(name: "CSerialIO", path: "Sources/CSerialIO"),
         .systemLibrary(name: "CUdev", path: "Sources/CUdev", pkgConfig: "libudev"),
+        .systemLibrary(name: "CUSB", path: "Sources/CUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         .target(name: "DurableFiles"),
-        .target(name: "SerialIO", dependencies: ["CSerialIO", "CUdev", "BoardModel"]),
+        .target(name: "SerialIO", dependencies: ["CSerialIO", "CUdev", "CUSB", "BoardModel"]),
         .target(
             name: "BoardSim",
             dependencies: ["FlashProtocol", "SerialIO", "DurableFiles", "DeviceFirmware", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto")]

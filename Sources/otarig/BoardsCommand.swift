@@ -55,7 +55,7 @@ struct BoardsCommand: ParsableCommand {
               otarig boards udev-rules | sudo tee /etc/udev/rules.d/70-otarig.rules
             Exit status: 0 listed (even none), 2 bad input.
             """,
-        subcommands: [List.self, UdevRules.self, Wait.self],
+        subcommands: [List.self, UdevRules.self, Wait.self, Reset.self],
         defaultSubcommand: List.self
     )
 
@@ -131,6 +131,52 @@ struct BoardsCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             Console.out(port.devnode)
+        }
+    }
+
+    struct Reset: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset",
+            abstract: "Reset a board's own USB device (as the rig's recovery does), wait for it to come back, and print its port.")
+
+        @OptionGroup var files: BoardFiles
+
+        @Option(help: ArgumentHelp("The board-file id of the attached board to reset (it must be the only one attached).", valueName: "id"))
+        var board: String?
+
+        @Option(help: ArgumentHelp("The board's tty (or one of its udev symlinks).", valueName: "dev"))
+        var port: String?
+
+        @Option(help: ArgumentHelp("Give up waiting for the board after this many seconds (exit 1).", valueName: "seconds"))
+        var timeout: Double = 10
+
+        func validate() throws {
+            guard (board == nil) != (port == nil) else { throw ValidationError("pass either --board ID or --port DEV") }
+            guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        }
+
+        func run() throws {
+            let tty: String
+            if let port {
+                tty = port
+            } else {
+                let matching = try BoardsCommand.attached(files).filter { $0.boards.contains(board ?? "") }
+                guard matching.count == 1, let only = matching.first else {
+                    throw OtarigError(matching.isEmpty ? "no attached board matches '\(board ?? "")' ('otarig boards list' shows what is attached)"
+                                                       : "\(matching.count) attached boards match '\(board ?? "")'; pass --port DEV")
+                }
+                tty = only.port.devnode
+            }
+            let report: USBResetReport
+            do {
+                report = try USBReset.resetAndWait(tty: tty, timeout: timeout)
+            } catch let error as USBResetError {
+                Console.error("otarig: \(error.message)")
+                throw ExitCode(1)
+            }
+            let how = report.outcome == .reset ? "reset" : "reset (it re-enumerated)"
+            Console.error("otarig: \(report.device): \(how); back on \(report.port.devnode) after \(String(format: "%.1f", report.waited)) s")
+            Console.out(report.port.devnode)
         }
     }
 

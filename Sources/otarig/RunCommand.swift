@@ -344,28 +344,47 @@ final class RigSession: @unchecked Sendable {
 final class SerialRigBoard: RigBoard, @unchecked Sendable {
     let id: String
     let board: Board
-    let path: String
     let usbSerial: String?
     let usbPath: String?
     private var open: SerialPort?
+    /// The node the board is reached on; a USB reset may move it (`/dev/ttyUSB0` → `/dev/ttyUSB1`).
+    private var currentPath: String
     private let lock = NSLock()
 
     init(id: String, board: Board, path: String, usbSerial: String?, usbPath: String?) {
         self.id = id
         self.board = board
-        self.path = path
+        self.currentPath = path
         self.usbSerial = usbSerial
         self.usbPath = usbPath
     }
 
+    var path: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return currentPath
+    }
+
     var port: String? { path }
-    var usbReset: (@Sendable () throws -> Void)? { nil }
+
+    /// For an attached board (known by its USB serial or ID_PATH; a simulated board on a pty has neither): reset its
+    /// own USB device, wait for its tty to come back, and connect to the node it came back on from then on.
+    var usbReset: (@Sendable () throws -> Void)? {
+        guard usbSerial != nil || usbPath != nil else { return nil }
+        return { [self] in
+            disconnect()
+            let report = try USBReset.resetAndWait(tty: path, timeout: 10)
+            lock.lock()
+            currentPath = report.port.devnode
+            lock.unlock()
+        }
+    }
 
     func connect() throws -> any Transport {
         lock.lock()
         defer { lock.unlock() }
         open = nil
-        let port = try SerialPort(path: path)
+        let port = try SerialPort(path: currentPath)
         open = port
         return port
     }
