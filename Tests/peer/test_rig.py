@@ -305,3 +305,25 @@ def test_boards_are_selected_by_their_board_files_tags(otarig_bin, tmp_path):
     missing = write_plan(tmp_path / "none.yaml", "boards:\n  - tags: [rack-9]\n")
     refused = otarig(otarig_bin, "run", missing, "--report-dir", tmp_path / "r2", "--boards-dir", BOARDS, cwd=tmp_path)
     assert refused.returncode == 2 and "no board file carries the tags rack-9" in refused.stderr
+
+
+def test_a_plan_signs_through_a_remote_signing_service(otarig_bin, signer_server, tmp_path):
+    """signer: {url, profile}: the rig signs through a running `otarig serve` with the shared credentials file's
+    profile, and the service's own records (read back with the aws CLI) hold the rig's signing jobs and the
+    revocation the signature-revoked scenario made."""
+    plan = write_plan(tmp_path / "remote.yaml", f"boards:\n  - simulated: sim-esp32\nscenarios: [valid, signature-revoked]\n"
+                                                f"signer: {{url: \"{signer_server.endpoint}\", profile: bob}}\n")
+    environment = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=str(signer_server.credentials))
+    result = subprocess.run([str(otarig_bin), "run", plan, "--report-dir", tmp_path / "report", "--boards-dir", BOARDS],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300, env=environment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = report(tmp_path / "report")
+    assert data["signer"] == signer_server.endpoint
+    assert matrix(data) == {"sim-esp32": {"valid": "pass", "signature-revoked": "known-device-gap"}}
+    jobs = json.loads(signer_server.aws("signer", "list-signing-jobs", profile="bob").stdout)["jobs"]
+    by_id = {job["jobId"]: job for job in jobs}
+    cells = {cell["scenario"]: cell for cell in data["boards"][0]["cells"]}
+    assert cells["valid"]["provenance"]["signingJobId"] in by_id
+    revoked = by_id[cells["signature-revoked"]["provenance"]["signingJobId"]]
+    assert revoked["isRevoked"] is True
+    assert ":222222222222:" in cells["valid"]["provenance"]["profileVersionArn"], "signed as bob's account"
