@@ -306,6 +306,7 @@ def test_udev_rules_and_a_pinned_board(otarig_bin, tmp_path):
     assert rules.returncode == 0, rules.stderr
     assert 'ENV{ID_SERIAL_SHORT}=="0001", SYMLINK+="otarig/esp32-devkitc-0001"' in rules.stdout
     assert 'ENV{ID_USB_INTERFACE_NUM}=="01", ENV{ID_SERIAL_SHORT}=="FT2H7WRX", SYMLINK+="otarig/esp32-wrover-kit-FT2H7WRX"' in rules.stdout
+    assert 'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="10c4", ATTR{idProduct}=="ea60", MODE="0664"' in rules.stdout
     # A lab board file pinning serial 0002 does not claim the CP2102 with serial 0001.
     (tmp_path / "bench.yaml").write_text('id: bench-a\nname: Bench A\nchip: esp32\nusb: {vid: "10c4", pid: "ea60", serial: "0002"}\n'
                                         'reset: auto-reset-circuit\nflash: {size: 4MB, baud: 460800}\n')

@@ -28,6 +28,14 @@ public enum UdevRules {
             }
             lines.append(match + #", SYMLINK+="otarig/\#(item.boards[0])-\#(suffix)""#)
         }
+        // The recovery ladder's USB reset opens the board's usb_device node (/dev/bus/usb/BBB/DDD) through libusb,
+        // which needs write access to it: one rule per board type, for the plugdev group.
+        var types: Set<String> = []
+        for item in matched {
+            let key = "\(hex4(item.port.vendorID)):\(hex4(item.port.productID))"
+            guard types.insert(key).inserted else { continue }
+            lines.append(#"SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device", ATTR{idVendor}=="\#(hex4(item.port.vendorID))", ATTR{idProduct}=="\#(hex4(item.port.productID))", MODE="0664", GROUP="plugdev""#)
+        }
         return lines
     }
 
