@@ -96,7 +96,7 @@ public enum HTMLReport {
         html.raw("<main>\n<h2>Matrix</h2>\n<table class=\"matrix\" id=\"matrix\">\n<thead>\n<tr><th scope=\"col\">scenario</th>")
         for board in report.boards {
             html.raw("<th scope=\"col\" data-board=\"\(ReportText.escapedAttribute(board.id))\">\(ReportText.escapedText(board.id))"
-                     + "<small>\(ReportText.escapedText("\(board.chip) · \(board.pal)"))\(board.healthy ? "" : " · unhealthy")</small></th>")
+                     + "<small>\(ReportText.escapedText("\(board.chip) · \(board.pal)"))\(board.enforces.isEmpty ? "" : "<br>enforces " + ReportText.escapedText(board.enforces.joined(separator: ", ")))\(board.healthy ? "" : " · unhealthy")</small></th>")
         }
         html.raw("</tr>\n</thead>\n<tbody>\n")
         for scenario in scenarioNames {
