@@ -23,10 +23,10 @@ struct RunCommand: AsyncParsableCommand {
             base application, stages the update, boots the board, reads its verdict from the console, asks the host \
             twin the same question, and judges the four verdicts:
               pass               device, twin and policy as the scenario expects
-              known-device-gap   the device accepts what policy rejects; its firmware does not claim to check it
+              known-device-gap   the device accepts what policy rejects (stock firmware)
               product-failure    device and twin agree, and differ from the expectation
-              fidelity-finding   device and twin disagree (the twin does not model this device)
-              rig-error          no verdict: port lost, no sync, timeout (retried per the plan first)
+              fidelity-finding   device and twin disagree: the twin misses this device
+              rig-error          no verdict: port lost, no sync, timeout (after retries)
 
             Reports go to the report directory: junit.xml (one testsuite per board), report.html (the matrix, \
             each cell's evidence one click away) and report.json (schema otarig-run/1).
