@@ -135,6 +135,17 @@ typedef struct HilPal
     /* The opt-in device policy (hil_policy.h), run in the close after the signature verified. NULL: the stock PAL,
      * which checks neither certificate dates nor revocation. */
     const HilPolicyConfig_t * pPolicy;
+
+    /* The partition the file is written into, in bytes; 0: unlimited. The ESP32 PAL opens the file with
+     * esp_ota_begin( partition, OTA_SIZE_UNKNOWN, ... ), so nothing is checked when the file is created; its
+     * otaPal_WriteBlock fails ("Couldn't flash at the offset %d", -1) for the first block that ends past the partition,
+     * because esp_partition_write refuses a write beyond the partition's end (ESP_ERR_INVALID_SIZE). */
+    uint32_t partitionSize;
+
+    /* Bytes the PAL's close writes after the image once the signature verified; 0: none. The ESP32 PAL appends its
+     * 80-byte secure-boot signature block at the end of the data written; with partitionSize set, a block that does not
+     * fit makes the close fail with OtaPalFileClose. */
+    uint32_t closeTrailerSize;
 } HilPal_t;
 
 typedef enum HilOtaOutcome
@@ -146,6 +157,9 @@ typedef enum HilOtaOutcome
     HilOtaRejectedJobDocument,       /* the agent refused the document (see jobErr, docErr, otaErr) */
     HilOtaRejectedProtocol,          /* protocols has neither "MQTT" nor "HTTP" */
     HilOtaRejectedBlock,             /* a block of the wrong size: the file is shorter than filesize */
+    HilOtaRejectedWrite,             /* the PAL could not write into its partition: a block past its end (ingest -9,
+                                      * palStatus Uninitialized) or, at the close, the trailer after the image
+                                      * (ingest -3, palStatus FileClose) */
     HilOtaRejectedSignature,         /* the PAL's close failed (palStatus: SignatureCheckFailed or BadSignerCert;
                                       * a device-policy refusal is SignatureCheckFailed with a HIL_POLICY_SUB_* sub) */
     HilOtaRejectedVersion,           /* self test: same version or downgrade */
@@ -169,7 +183,7 @@ typedef struct HilOtaResult
     HilImageState_t imageState;      /* the last state the agent set, Unknown when it set none */
     bool reset;                      /* the agent asked the PAL to reset the device */
     uint32_t bytesReceived;          /* bytes of the file received and hashed */
-    uint32_t blockIndex;             /* the refused block, for HilOtaRejectedBlock */
+    uint32_t blockIndex;             /* the refused block, for HilOtaRejectedBlock and a refused write */
     uint32_t blockSize;
     uint8_t digest[ HIL_SHA256_LENGTH ];
     uint32_t statusCount;            /* job-status messages published */

@@ -31,6 +31,8 @@ typedef struct HilPosixPort
     HilPolicyConfig_t policy;                  /* the opt-in device policy; checks 0: the stock PAL */
     size_t listSignerLength;
     uint8_t listSigner[ hilconfigMAX_CERTIFICATE_SIZE ];
+    uint32_t partitionSize;                    /* HilPal_t.partitionSize: 0, unlimited */
+    uint32_t closeTrailerSize;                 /* HilPal_t.closeTrailerSize: 0, none */
 } HilPosixPort_t;
 
 /*

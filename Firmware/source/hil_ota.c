@@ -14,6 +14,7 @@
 #define INGEST_SIG_CHECK_FAIL       ( -2 )
 #define INGEST_FILE_CLOSE_FAIL      ( -3 )
 #define INGEST_BLOCK_OUT_OF_RANGE   ( -7 )
+#define INGEST_WRITE_BLOCK_FAILED   ( -9 )
 #define INGEST_ACCEPTED_CONTINUE    ( 0 )
 
 /* OtaErrUninitialized: the reason handleSelfTestJobDoc passes when downgrades are allowed. */
@@ -311,6 +312,14 @@ static HilPalStatus_t closeFile( Run_t * run )
         }
     }
 
+    /* The ESP32 PAL then writes its signature block after the image; past the partition that write fails and the
+     * close returns FileClose without a log line of its own. */
+    if( ( run->pal->partitionSize != 0U ) && ( run->pal->closeTrailerSize != 0U ) &&
+        ( ( uint64_t ) result->bytesReceived + run->pal->closeTrailerSize > ( uint64_t ) run->pal->partitionSize ) )
+    {
+        return HIL_PAL_COMBINE( HilPalFileClose, 0U );
+    }
+
     return HIL_PAL_COMBINE( HilPalSuccess, 0U );
 }
 
@@ -373,6 +382,22 @@ static void receiveFile( Run_t * run )
             return;
         }
 
+        /* processDataBlock hands the valid block to the PAL's writeBlock; one that ends past the partition fails
+         * there (the ESP32 PAL's esp_ota_write_with_offset), and the agent rejects the image with the close result
+         * it has not set. */
+        if( ( run->pal->partitionSize != 0U ) && ( ( uint64_t ) offset + ( uint32_t ) got > ( uint64_t ) run->pal->partitionSize ) )
+        {
+            result->blockIndex = index;
+            result->blockSize = ( uint32_t ) got;
+            result->ingestResult = INGEST_WRITE_BLOCK_FAILED;
+            result->outcome = HilOtaRejectedWrite;
+            HIL_Log( &ctx->logger, HilLogError, "Couldn't flash at the offset %d", ( int ) offset );
+            HIL_Log( &ctx->logger, HilLogError, "Failed to ingest received block: iBytesWritten: %d, IngestResult_t=%d", -1,
+                     INGEST_WRITE_BLOCK_FAILED );
+            rejectIngest( run, INGEST_WRITE_BLOCK_FAILED, HIL_PAL_COMBINE( HilPalUninitialized, 0U ) );
+            return;
+        }
+
         HIL_HashUpdate( &ctx->hasher, ctx->block, ( size_t ) got );
         result->bytesReceived += ( uint32_t ) got;
 
@@ -416,7 +441,7 @@ static void receiveFile( Run_t * run )
     HIL_Log( &ctx->logger, HilLogError, "Failed to close the OTA file: Error=(%s:0x%06x)",
              HIL_PalStatusName( HIL_PAL_MAIN( closeResult ) ), ( unsigned ) closeResult );
     result->ingestResult = ( HIL_PAL_MAIN( closeResult ) == ( uint32_t ) HilPalSignatureCheckFailed ) ? INGEST_SIG_CHECK_FAIL : INGEST_FILE_CLOSE_FAIL;
-    result->outcome = HilOtaRejectedSignature;
+    result->outcome = ( HIL_PAL_MAIN( closeResult ) == ( uint32_t ) HilPalFileClose ) ? HilOtaRejectedWrite : HilOtaRejectedSignature;
     rejectIngest( run, result->ingestResult, closeResult );
 }
 
@@ -641,6 +666,7 @@ const char * HIL_OtaOutcomeName( HilOtaOutcome_t outcome )
         case HilOtaRejectedJobDocument: return "rejected-job-document";
         case HilOtaRejectedProtocol: return "rejected-protocol";
         case HilOtaRejectedBlock: return "rejected-block";
+        case HilOtaRejectedWrite: return "rejected-write";
         case HilOtaRejectedSignature: return "rejected-signature";
         case HilOtaRejectedVersion: return "rejected-version";
         case HilOtaRejectedImageState: return "rejected-image-state";

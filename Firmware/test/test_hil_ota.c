@@ -62,6 +62,8 @@ typedef struct
 static HilOtaContext_t context;
 static HilPosixPort_t port;
 static HilOtaResult_t result;
+static uint32_t partitionSize;           /* the next runs' HilPal_t.partitionSize; 0: unlimited */
+static uint32_t closeTrailerSize;        /* and closeTrailerSize */
 
 static HilOtaOutcome_t runDevice( const Device_t * device, const char * json, size_t len )
 {
@@ -89,6 +91,8 @@ static HilOtaOutcome_t runDevice( const Device_t * device, const char * json, si
 
     port.log = onLog;
     port.publishStatus = onStatus;
+    port.partitionSize = partitionSize;
+    port.closeTrailerSize = closeTrailerSize;
     HIL_PosixPortBind( &port, &pal );
     HIL_OtaInit( &context );
     outcome = HIL_OtaProcessJob( &context, &pal, json, len, device->key, &result );
@@ -421,6 +425,86 @@ static void test_HIL_OtaProcessJob_TruncatedImage( void )
     CHECK( runFile( &device, fixture( "jobs/ecdsa-otarig-payload.json" ) ) == HilOtaRejectedBlock );
     CHECK( logged( "[ERROR] Block range check failed: Received a block outside of the expected range: Block index=16, Block size=0" ) );
     free( image );
+}
+
+/* A file larger than the partition it is written into (the ESP32 PAL: esp_ota_begin with OTA_SIZE_UNKNOWN checks
+ * nothing; otaPal_WriteBlock fails for a block that ends past the partition, and the close appends an 80-byte
+ * signature block after the image). payload.bin is 70001 bytes, 18 blocks. */
+static void test_HIL_OtaProcessJob_PartitionTooSmall( void )
+{
+    const Device_t device = { fixture( "payload.bin" ), certsDir(), NULL, NULL, 0U, 0 };
+    static const char * const job = "jobs/ecdsa-otarig-payload.json";
+
+    closeTrailerSize = 80U;
+
+    /* No partition size: today's behaviour, trailer or not. */
+    partitionSize = 0U;
+    CHECK( runFile( &device, fixture( job ) ) == HilOtaAccepted );
+
+    /* The image and its signature block fit exactly. */
+    partitionSize = 70001U + 80U;
+    CHECK( runFile( &device, fixture( job ) ) == HilOtaAccepted );
+    CHECK( result.palStatus == 0U );
+    CHECK( result.bytesReceived == 70001U );
+
+    /* The image fills the partition: every block is written, the signature verifies, then the signature block does
+     * not fit and the close fails. */
+    partitionSize = 70001U;
+    CHECK( runFile( &device, fixture( job ) ) == HilOtaRejectedWrite );
+    CHECK( result.palStatus == 0xee000000U );
+    CHECK( result.ingestResult == -3 );
+    CHECK( result.cryptoResult == HilCryptoValid );
+    CHECK( port.lastState == HilImageStateRejected );
+    CHECK( logged( "[INFO] Received final block of the update." ) );
+    CHECK( logged( "[ERROR] Failed to close the OTA file: Error=(OtaPalFileClose:0xee000000)" ) );
+    CHECK( logged( "[ERROR] Failed to ingest data block, rejecting image: ingestDataBlock returned error: OtaErr_t=-3" ) );
+    CHECK( strstr( transcript, "Signature verification failed" ) == NULL );
+    CHECK( sameText( statuses,
+                     "AFR_OTA-ecdsa-otarig {\"status\":\"IN_PROGRESS\",\"statusDetails\":{\"receive\":\"1/18\"}}\n"
+                     "AFR_OTA-ecdsa-otarig {\"status\":\"FAILED\",\"statusDetails\":{\"reason\":\"0x000000ee: 0x00000000\"}}\n" ) );
+
+    /* Without a trailer the same partition takes the image. */
+    closeTrailerSize = 0U;
+    CHECK( runFile( &device, fixture( job ) ) == HilOtaAccepted );
+    closeTrailerSize = 80U;
+
+    /* One byte over: the last block (17, offset 69632, 369 bytes) ends past the partition. */
+    partitionSize = 70000U;
+    CHECK( runFile( &device, fixture( job ) ) == HilOtaRejectedWrite );
+    CHECK( result.blockIndex == 17U );
+    CHECK( result.blockSize == 369U );
+    CHECK( result.bytesReceived == 17U * 4096U );
+    CHECK( result.ingestResult == -9 );
+    CHECK( result.palStatus == 0xe0000000U );
+    CHECK( result.imageState == HilImageStateRejected );
+    CHECK( port.lastState == HilImageStateRejected );
+    CHECK( logged( "[ERROR] Couldn't flash at the offset 69632" ) );
+    CHECK( logged( "[ERROR] Failed to ingest received block: iBytesWritten: -1, IngestResult_t=-9" ) );
+    CHECK( logged( "[ERROR] Failed to ingest data block, rejecting image: ingestDataBlock returned error: OtaErr_t=-9" ) );
+    CHECK( strstr( transcript, "Received final block" ) == NULL );
+    CHECK( strstr( transcript, "Using cert" ) == NULL );
+    CHECK( sameText( statuses,
+                     "AFR_OTA-ecdsa-otarig {\"status\":\"IN_PROGRESS\",\"statusDetails\":{\"receive\":\"1/18\"}}\n"
+                     "AFR_OTA-ecdsa-otarig {\"status\":\"FAILED\",\"statusDetails\":{\"reason\":\"0x000000e0: 0x00000000\"}}\n" ) );
+
+    /* Many blocks over: a two-block partition refuses block 2, the first that does not fit. */
+    partitionSize = 8192U;
+    CHECK( runFile( &device, fixture( job ) ) == HilOtaRejectedWrite );
+    CHECK( result.blockIndex == 2U );
+    CHECK( result.bytesReceived == 8192U );
+    CHECK( logged( "[ERROR] Couldn't flash at the offset 8192" ) );
+    CHECK( strcmp( HIL_OtaOutcomeName( HilOtaRejectedWrite ), "rejected-write" ) == 0 );
+
+    /* A partition that ends inside block 0. */
+    partitionSize = 100U;
+    CHECK( runFile( &device, fixture( job ) ) == HilOtaRejectedWrite );
+    CHECK( result.blockIndex == 0U );
+    CHECK( result.bytesReceived == 0U );
+    CHECK( logged( "[ERROR] Couldn't flash at the offset 0" ) );
+    CHECK( sameText( statuses, "AFR_OTA-ecdsa-otarig {\"status\":\"FAILED\",\"statusDetails\":{\"reason\":\"0x000000e0: 0x00000000\"}}\n" ) );
+
+    partitionSize = 0U;
+    closeTrailerSize = 0U;
 }
 
 /* filesize in the job disagrees with the file. */
@@ -985,6 +1069,7 @@ int main( int argc, char ** argv )
     RUN( test_HIL_OtaProcessJob_SignatureBitFlip );
     RUN( test_HIL_OtaProcessJob_TruncatedImage );
     RUN( test_HIL_OtaProcessJob_FileSizeMismatch );
+    RUN( test_HIL_OtaProcessJob_PartitionTooSmall );
     RUN( test_HIL_OtaProcessJob_WrongCertificate );
     RUN( test_HIL_OtaProcessJob_MissingCertificate );
     RUN( test_HIL_OtaProcessJob_ZeroLengthSignature );

@@ -306,6 +306,8 @@ void HIL_PosixPortBind( HilPosixPort_t * pPort,
     pPal->runningVersion = runningVersion;
     pPal->currentTime = currentTime;
     pPal->pPolicy = ( pPort->policy.checks != 0U ) ? &pPort->policy : NULL;
+    pPal->partitionSize = pPort->partitionSize;
+    pPal->closeTrailerSize = pPort->closeTrailerSize;
 }
 
 void HIL_PosixPortClose( HilPosixPort_t * pPort )
