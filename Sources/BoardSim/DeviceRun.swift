@@ -18,10 +18,14 @@ public struct DeviceRun: Sendable {
         /// the revocation list and its signer's certificate (nil: read from the certificate directory under
         /// `RevocationList.signerCertificateLabel`). nil: the stock device.
         public var devicePolicy: DevicePolicyConfig?
+        /// The partition the PAL writes the file into (`HilPal_t.partitionSize`), 0: unlimited; and the bytes its
+        /// close appends after the image (`closeTrailerSize`: the ESP32 PAL's 80-byte signature block), 0: none.
+        public var partitionSize: UInt32
+        public var closeTrailerSize: UInt32
 
         public init(imagePath: String, jobDocument: [UInt8], certificateDirectory: String, fallbackCertificatePath: String? = nil,
                     signatureKey: String = "sig-sha256-ecdsa", runningVersion: UInt32 = 0x0100_0000, platformPendingCommit: Bool = false,
-                    devicePolicy: DevicePolicyConfig? = nil) {
+                    devicePolicy: DevicePolicyConfig? = nil, partitionSize: UInt32 = 0, closeTrailerSize: UInt32 = 0) {
             self.imagePath = imagePath
             self.jobDocument = jobDocument
             self.certificateDirectory = certificateDirectory
@@ -30,6 +34,8 @@ public struct DeviceRun: Sendable {
             self.runningVersion = runningVersion
             self.platformPendingCommit = platformPendingCommit
             self.devicePolicy = devicePolicy
+            self.partitionSize = partitionSize
+            self.closeTrailerSize = closeTrailerSize
         }
     }
 
@@ -67,6 +73,8 @@ public struct DeviceRun: Sendable {
             throw PortError(message: withUnsafeBytes(of: &port.pointee.error) { cString($0) })
         }
         port.pointee.runningVersion = inputs.runningVersion
+        port.pointee.partitionSize = inputs.partitionSize
+        port.pointee.closeTrailerSize = inputs.closeTrailerSize
         port.pointee.platformState = inputs.platformPendingCommit ? HilPalImageStatePendingCommit : HilPalImageStateValid
         port.pointee.pCallbackContext = Unmanaged.passUnretained(collector).toOpaque()
         port.pointee.log = { context, level, line in
@@ -149,7 +157,9 @@ public struct DeviceRun: Sendable {
         verdict.blockIndex = Int(result.blockIndex)
         verdict.blockSize = Int(result.blockSize)
         // The digest, the certificate and the signature check exist once the file was received and closed.
-        guard verdict.outcome == .accepted || verdict.outcome == .rejectedSignature else { return verdict }
+        let closed = verdict.outcome == .accepted || verdict.outcome == .rejectedSignature
+            || (verdict.outcome == .rejectedWrite && verdict.palStatus.main == UInt32(PALMain.fileClose.rawValue))
+        guard closed else { return verdict }
         verdict.digest = withUnsafeBytes(of: result.digest) { Array($0.prefix(verdict.hash == .sha1 ? 20 : 32)) }
         switch result.certLookup {
         case HilCertFound: verdict.certificateLookup = .found([]) // the bytes stay in the C core

@@ -40,11 +40,15 @@ public struct DeviceInputs: Sendable {
     /// The opt-in device policy an enforcing device runs after the signature verified (the C core's
     /// `HilPal_t.pPolicy`, for the mbedTLS close of `esp32-mbedtls`); nil: the stock device.
     public var devicePolicy: DevicePolicyConfig?
+    /// The size of the partition the PAL writes the file into (the C core's `HilPal_t.partitionSize`); nil:
+    /// unlimited. On `esp32-mbedtls` a block that ends past it fails to write, and so does the signature block the
+    /// close appends after the image (`PALProfile.closeTrailerSize`).
+    public var partitionSize: Int?
 
     public init(profile: PALProfile, jobDocument: [UInt8], image: Data, signatureKey: String? = nil,
                 runningVersion: UInt32 = 0x0100_0000, platformPendingCommit: Bool = false,
                 fallbackCertificate: [UInt8]? = nil, limits: JobDocumentLimits = .freeRTOSDefaults,
-                rootCatalog: RootCatalog? = nil, devicePolicy: DevicePolicyConfig? = nil,
+                rootCatalog: RootCatalog? = nil, devicePolicy: DevicePolicyConfig? = nil, partitionSize: Int? = nil,
                 certificates: @escaping @Sendable (String) -> CertificateLookup) {
         self.profile = profile
         self.jobDocument = jobDocument
@@ -56,6 +60,7 @@ public struct DeviceInputs: Sendable {
         self.limits = limits
         self.rootCatalog = rootCatalog
         self.devicePolicy = devicePolicy
+        self.partitionSize = partitionSize
         self.certificates = certificates
     }
 
@@ -353,6 +358,18 @@ public enum DeviceTwin {
                     rejectIngest(-7, PALStatus(.uninitialized))
                     return
                 }
+                // processDataBlock → the PAL's writeBlock: past the partition it fails (ESP32: esp_ota_write_with_offset),
+                // and the agent rejects the image with a close result nobody set.
+                if let partitionSize = inputs.partitionSize, offset + got > partitionSize {
+                    verdict.blockIndex = index
+                    verdict.blockSize = got
+                    verdict.ingestResult = -9
+                    verdict.outcome = .rejectedWrite
+                    log(.error, "Couldn't flash at the offset \(Int32(truncatingIfNeeded: offset))")
+                    log(.error, "Failed to ingest received block: iBytesWritten: -1, IngestResult_t=-9")
+                    rejectIngest(-9, PALStatus(.uninitialized))
+                    return
+                }
                 verdict.bytesReceived += got
                 let remaining = blocks - index - 1
                 if remaining > 0 {
@@ -387,7 +404,7 @@ public enum DeviceTwin {
             // The agent prints the whole status word with %06x.
             log(.error, "Failed to close the OTA file: Error=(\(closeResult.mainName):0x\(Hex.word(closeResult.rawValue, digits: 6)))")
             verdict.ingestResult = closeResult.main == UInt32(PALMain.signatureCheckFailed.rawValue) ? -2 : -3
-            verdict.outcome = .rejectedSignature
+            verdict.outcome = closeResult.main == UInt32(PALMain.fileClose.rawValue) ? .rejectedWrite : .rejectedSignature
             rejectIngest(verdict.ingestResult, closeResult)
         }
 
@@ -441,8 +458,19 @@ public enum DeviceTwin {
                 if let failure = SignatureChecker.verify(signature: signature, digest: digest, key: key, profile: inputs.profile) {
                     return signatureFailed(failure)
                 }
-                return enforceDevicePolicy(certificate: certificateBytes, signature: signature)
+                let policy = enforceDevicePolicy(certificate: certificateBytes, signature: signature)
+                guard policy == .success else { return policy }
+                return appendCloseTrailer()
             }
+        }
+
+        /// The ESP32 PAL writes its signature block after the image once the signature verified; past the partition
+        /// that write fails and the close is FileClose, with no log line of its own.
+        func appendCloseTrailer() -> PALStatus {
+            guard let partitionSize = inputs.partitionSize, inputs.profile.closeTrailerSize > 0,
+                  verdict.bytesReceived + inputs.profile.closeTrailerSize > partitionSize
+            else { return .success }
+            return PALStatus(.fileClose)
         }
 
         /// The opt-in device policy after the signature verified (hil_ota.c closeFile → HIL_PolicyCheck).

@@ -82,6 +82,9 @@ public enum DeviceOutcome: String, Sendable, CaseIterable {
     case rejectedJobDocument = "rejected-job-document"
     case rejectedProtocol = "rejected-protocol"
     case rejectedBlock = "rejected-block"
+    /// The PAL could not write the file into its partition: a block that ends past it (the ESP32 PAL's
+    /// `otaPal_WriteBlock`, ingest result -9), or the signature block its close appends after the image (`OtaPalFileClose`).
+    case rejectedWrite = "rejected-write"
     /// The PAL could not create the file (the CC3220SF's 512 KiB limit); the agent aborts the job.
     case rejectedFileCreate = "rejected-file-create"
     case rejectedSignature = "rejected-signature"

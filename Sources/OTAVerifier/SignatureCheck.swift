@@ -19,6 +19,11 @@ public enum PALProfile: String, CaseIterable, Sendable {
 
     /// The PAL's `OTA_JsonFileSignatureKey`.
     public var signatureKey: String { self == .cc3220SimpleLink ? "sig-sha1-rsa" : "sig-sha256-ecdsa" }
+
+    /// Bytes the PAL's close writes into the partition after the image: the ESP32 PAL's `esp_sec_boot_sig_t`
+    /// (`ECDSA_SIG_SIZE`, 80: a 4-byte version, the 64-byte raw signature, 12 bytes of padding; amazon-freertos
+    /// @39640ad6 `vendors/espressif/boards/ports/ota_pal_for_aws/ota_pal.c`, `otaPal_CloseFile`).
+    public var closeTrailerSize: Int { self == .esp32MbedTLS ? 80 : 0 }
 }
 
 /// The digest a PAL computes over the received file.
