@@ -130,7 +130,13 @@ public enum ESP32Firmware {
         }
         say("I", "AWS_OTA", "OTA job staged for \(target.label) at 0x\(String(target.offset, radix: 16)); running the OTA agent on it")
         let running32 = AppVersion.word(version) ?? 0x0100_0000
-        guard let run = verify(slot: flash.read(offset: target.offset, length: min(max(job.size, 0), target.size)).map(Array.init) ?? [], job: job,
+        // The stream delivers the whole file; the slot holds what fits of it. Bytes past the slot reach the PAL only
+        // in the block whose write fails there, so the filler standing in for them is never stored or hashed.
+        var stream = flash.read(offset: target.offset, length: min(max(job.size, 0), target.size)).map(Array.init) ?? []
+        if job.size > target.size, stream.count == target.size {
+            stream += [UInt8](repeating: 0xFF, count: min(job.size, Self.maxFileSize) - target.size)
+        }
+        guard let run = verify(slot: stream, partitionSize: target.size, job: job,
                                runningVersion: running32, signatureKey: signatureKey, policy: policy, thing: thing, say: say)
         else { return result }
         result.verdict = run
@@ -157,6 +163,9 @@ public enum ESP32Firmware {
             result.console += again.console
             result.runningSlot = again.runningSlot
             result.runningVersion = again.runningVersion
+        } else if run.outcome == .rejectedWrite {
+            // A failed write erases nothing: the PAL leaves what it wrote, and otadata never selects the slot.
+            say("W", "AWS_OTA", "\(target.label) keeps the partial update and is not selected; still running \(version) from \(running.entry.label)")
         } else {
             // The ESP32 PAL erases the whole partition after a failed check.
             flash.erase(offset: target.offset, length: target.size)
@@ -166,8 +175,14 @@ public enum ESP32Firmware {
     }
 
     /// Runs the C device verifier on the slot with the staged job document and certificates.
-    static func verify(slot: [UInt8], job: StagedJob, runningVersion: UInt32, signatureKey: String, policy: Set<DevicePolicyCheck>,
-                       thing: String, say: (Character, String, String) -> Void) -> DeviceVerdict? {
+    /// The largest file the simulated stream carries past a slot (the ESP32's largest flash, 16 MiB); the agent
+    /// tracks at most 4 MiB anyway (`OTA_MAX_BLOCK_BITMAP_SIZE` 128 × 8 blocks of 4 KiB).
+    static let maxFileSize = 0x100_0000
+
+    /// Runs the C device verifier on the slot (the stream as the device receives it) with the staged job document and
+    /// certificates, writing into a partition of `partitionSize` bytes with the ESP32 PAL's 80-byte close trailer.
+    static func verify(slot: [UInt8], partitionSize: Int, job: StagedJob, runningVersion: UInt32, signatureKey: String,
+                       policy: Set<DevicePolicyCheck>, thing: String, say: (Character, String, String) -> Void) -> DeviceVerdict? {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otarig-sim-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: directory) }
         do {
@@ -188,7 +203,9 @@ public enum ESP32Firmware {
                                       runningVersion: runningVersion,
                                       devicePolicy: policy.isEmpty ? nil : DevicePolicyConfig(
                                           checks: policy, deviceTime: job.deviceTime, revocationList: job.revocationList,
-                                          listSignerCertificate: job.certificates[RevocationList.signerCertificateLabel].map { Array($0.utf8) }))
+                                          listSignerCertificate: job.certificates[RevocationList.signerCertificateLabel].map { Array($0.utf8) }),
+                                      partitionSize: UInt32(clamping: partitionSize),
+                                      closeTrailerSize: UInt32(PALProfile.esp32MbedTLS.closeTrailerSize))
         let run: DeviceRun
         do {
             run = try DeviceRun.run(inputs)

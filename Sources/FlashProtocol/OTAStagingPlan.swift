@@ -16,10 +16,16 @@ public struct OTAStagingPlan: Equatable, Sendable {
     /// The data partition the job is staged in (`OTAStaging.label`).
     public let staging: PartitionTable.Entry
 
-    /// What to do: the image into `slot`, `record` (the encoded job) at the start of the staging partition.
+    /// What to do: the image (its first `slotBytes`) into `slot`, `record` (the encoded job) at the start of the
+    /// staging partition.
     public struct Decision: Equatable, Sendable {
         /// The OTA slot the image goes to.
         public var slot: PartitionTable.Entry
+        /// How many of the image's bytes go into the slot: all of them, or the slot's size when the image is larger.
+        /// An OTA stream delivers the whole file and the device's PAL writes block by block until one ends past the
+        /// partition (the ESP32 PAL's `otaPal_WriteBlock`), so an update larger than its slot is staged as far as it
+        /// fits, with the job's `size` the whole image's: the device finds out, not the flasher.
+        public var slotBytes: Int
         /// The staging partition; `record` goes at its start.
         public var staging: PartitionTable.Entry
         /// The job with its slot and size filled in.
@@ -53,13 +59,11 @@ public struct OTAStagingPlan: Equatable, Sendable {
         return [otadata.offset, otadata.offset + Self.otadataSectorSize]
     }
 
-    /// Picks the slot after the active one, and encodes the job with that slot and the image's size.
+    /// Picks the slot after the active one, and encodes the job with that slot and the image's size (the whole
+    /// image's, also when only its first `target.size` bytes fit the slot).
     public func decide(otadata sectors: [[UInt8]], imageSize: Int, job: OTAStaging.Job) throws(FlashError) -> Decision {
         let active = OTASelectEntry.activeSlot(sectors: sectors, slotCount: slots.count)?.slot ?? 0
         let target = slots[(active + 1) % slots.count]
-        guard imageSize <= target.size else {
-            throw .layout("the OTA image is \(imageSize) bytes; slot \(target.label) holds \(target.size)")
-        }
         var job = job
         job.slot = target.label
         job.size = imageSize
@@ -70,6 +74,6 @@ public struct OTAStagingPlan: Equatable, Sendable {
         guard record.count <= staging.size else {
             throw .layout("the job and certificate (\(record.count) bytes) do not fit the \(staging.size)-byte staging partition")
         }
-        return Decision(slot: target, staging: staging, job: job, record: record)
+        return Decision(slot: target, slotBytes: min(imageSize, target.size), staging: staging, job: job, record: record)
     }
 }

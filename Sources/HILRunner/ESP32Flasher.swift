@@ -175,7 +175,9 @@ public final class ESP32Flasher: Flasher {
     // MARK: OTA
 
     /// What the FreeRTOS agent has when an OTA download completes, put on the chip (layout in Boards/README.md): the
-    /// image in the OTA slot after the one otadata selects, the job in the staging partition. Returns the slot.
+    /// image in the OTA slot after the one otadata selects, the job in the staging partition. Returns the slot. An
+    /// image larger than the slot is written as far as the slot reaches and staged with its whole size, as the OTA
+    /// stream delivers it to a PAL that fails at the first block past the partition.
     @discardableResult
     public func stageOTA(image: [UInt8], job: OTAStaging.Job, compress: Bool = true) throws(FlashError) -> PartitionTable.Entry {
         try stageOTA(image: image, job: job, compress: compress, name: "OTA image").slot
@@ -188,7 +190,7 @@ public final class ESP32Flasher: Flasher {
             sectors.append(try read(offset: offset, length: OTAStagingPlan.otadataEntryLength, progress: false))
         }
         let decision = try plan.decide(otadata: sectors, imageSize: image.count, job: job)
-        try write(image, at: decision.slot.offset, compress: compress, name: name, progress: true)
+        try write(Array(image.prefix(decision.slotBytes)), at: decision.slot.offset, compress: compress, name: name, progress: true)
         try write(decision.record, at: decision.staging.offset, compress: false, name: OTAStaging.label, progress: false)
         onEvent?(.staged(name: name, StagedUpdate(location: decision.slot.label, offset: decision.slot.offset)))
         return decision

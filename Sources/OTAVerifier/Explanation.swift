@@ -159,6 +159,8 @@ public enum Explainer {
                 step("file create", .fail, ["filesize \(fileSize) is over the CC3220SF PAL's 512 KiB (\(SimpleLinkClose.maxFileSize) bytes): \(verdict.palStatus.mainName) \(verdict.palStatus.hex)"])
             } else if inputs.profile == .cc3220SimpleLink {
                 step("file create", .ok, ["filesize \(fileSize) is within the CC3220SF PAL's 512 KiB"])
+            } else if let partitionSize = inputs.partitionSize, inputs.profile == .esp32MbedTLS {
+                step("file create", .ok, ["the PAL opens a \(fileSize)-byte file in a \(partitionSize)-byte partition (esp_ota_begin with OTA_SIZE_UNKNOWN checks no size)"])
             } else {
                 step("file create", .ok, ["the PAL opens a \(fileSize)-byte file"])
             }
@@ -169,7 +171,13 @@ public enum Explainer {
             let blockSize = inputs.limits.fileBlockSize
             let blocks = (fileSize + blockSize - 1) / blockSize
             let image = inputs.image.count
-            if verdict.outcome == .rejectedBlock {
+            if verdict.outcome == .rejectedWrite, verdict.ingestResult == -9 {
+                let offset = verdict.blockIndex * blockSize
+                step("receive", .fail, [
+                    "block \(verdict.blockIndex) of \(blocks) (offset \(offset), \(verdict.blockSize) bytes) ends past the \(inputs.partitionSize ?? 0)-byte partition: the PAL's write fails",
+                    "the image is \(fileSize) bytes; the OTA partition takes at most \(inputs.partitionSize ?? 0) (and the ESP32 PAL appends an \(inputs.profile.closeTrailerSize)-byte signature block after it)",
+                ])
+            } else if verdict.outcome == .rejectedBlock {
                 let relation = image < fileSize ? "\(fileSize - image) bytes short of" : "\(image - fileSize) bytes longer than"
                 step("receive", .fail, [
                     "block \(verdict.blockIndex) of \(blocks) arrived with \(verdict.blockSize) bytes; filesize \(fileSize) allows \(verdict.blockIndex + 1 < blocks ? blockSize : fileSize - verdict.blockIndex * blockSize)",

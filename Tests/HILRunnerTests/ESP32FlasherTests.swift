@@ -223,19 +223,28 @@ struct StagingTests {
         #expect(log.events.allSatisfy { if case .progress(let name, _, let total) = $0 { name == "signed.bin" && total == 3000 } else { true } })
     }
 
-    @Test("a chip without the table, or an image bigger than the slot, is refused before anything is written")
+    @Test("a chip without the table is refused before anything is written")
     func refused() throws {
         let blank = InMemoryLink()
         #expect(throws: FlashError.layout("the chip's partition table: no partition table at 0x8000 (the sector is erased); flash a table with the OTA slots and an 'otastage' data partition first")) {
             try Self.connected(blank).stageOTA(image: [1, 2, 3], job: .init(slot: "", size: 0, jobDocument: "", certificates: [:]))
         }
         #expect(!blank.loader.flashDirty)
+    }
+
+    @Test("an image bigger than the slot is staged as far as the slot reaches, with the whole image's size in the job")
+    func oversized() throws {
         let link = InMemoryLink(loader: Self.board())
-        let oversized = [UInt8](repeating: 0, count: 0x180001)
-        let empty = OTAStaging.Job(slot: "", size: 0, jobDocument: "", certificates: [:])
-        #expect(throws: FlashError.layout("the OTA image is 1572865 bytes; slot ota_1 holds 1572864")) {
-            try Self.connected(link).stageOTA(image: oversized, job: empty)
-        }
-        #expect(!link.loader.flashDirty)
+        let oversized = [UInt8](repeating: 0x5a, count: 0x180001)
+        let empty = OTAStaging.Job(slot: "", size: 0, jobDocument: "{}", certificates: [:])
+        let slot = try Self.connected(link).stageOTA(image: oversized, job: empty)
+        #expect(slot.label == "ota_1" && slot.size == 0x180000)
+        let flash = link.loader.flash
+        #expect(flash.read(offset: 0x190000, length: 0x180000).map(Array.init) == [UInt8](repeating: 0x5a, count: 0x180000))
+        // The byte past the slot is otastage's, untouched by the image.
+        #expect(flash.read(offset: 0x310000, length: 4).map(Array.init) == OTAStaging.magic)
+        let record = try #require(flash.read(offset: 0x310000, length: 0x10000).flatMap { OTAStaging.decode($0) })
+        let job = try JSONDecoder().decode(OTAStaging.Job.self, from: Data(record))
+        #expect(job.size == 0x180001 && job.slot == "ota_1")
     }
 }

@@ -21,7 +21,7 @@ SCENARIOS = [
     "valid", "tampered-payload", "truncated", "filesize-mismatch", "other-certificate", "certificate-missing",
     "wrong-algorithm", "jobdoc-bad-base64", "jobdoc-missing-filesize", "downgrade", "same-version", "signature-revoked",
     "profile-revoked-before-signing", "profile-revoked-after-signing", "validity-period-elapsed",
-    "certificate-expired", "certificate-not-yet-valid",
+    "certificate-expired", "certificate-not-yet-valid", "oversize",
 ]
 # What policy rejects and a stock FreeRTOS device accepts anyway.
 POLICY_ONLY = {"signature-revoked", "profile-revoked-before-signing", "certificate-expired", "certificate-not-yet-valid"}

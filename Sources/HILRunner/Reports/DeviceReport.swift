@@ -54,6 +54,13 @@ public enum DeviceConsole {
         case .rejectedBlock:
             return ("REJECTED: block \(verdict.blockIndex) arrived with \(verdict.blockSize) bytes, which filesize does not allow (Block range check failed)",
                     "the image is \(context.imageSize) bytes but the job's filesize is \(job?.fileSize ?? 0): they must be equal")
+        case .rejectedWrite:
+            if verdict.palStatus.main == UInt32(PALMain.fileClose.rawValue) {
+                return ("REJECTED: \(verdict.palStatus.mainName) (status \(verdict.palStatus.hex)): the signature verified, but the signature block the ESP32 PAL writes after the image does not fit the partition",
+                        "the image is \(job?.fileSize ?? 0) bytes; keep it at least 80 bytes under the OTA partition's size")
+            }
+            return ("REJECTED: block \(verdict.blockIndex) (offset \(verdict.blockIndex * 4096)) could not be written: it ends past the OTA partition (IngestResultWriteBlockFailed)",
+                    "the image is \(job?.fileSize ?? 0) bytes, more than the OTA partition takes; build a smaller image or a partition table with larger slots")
         case .rejectedFileCreate:
             return ("REJECTED: \(verdict.palStatus.mainName) (status \(verdict.palStatus.hex)): the PAL could not create a \(job?.fileSize ?? 0)-byte file; the agent aborts the job",
                     "the CC3220SF PAL takes files of at most 512 KiB (sub-code 0x80000); build a smaller image")

@@ -416,9 +416,15 @@ public final class RigRunner: @unchecked Sendable {
         let checks = Set((board.policy ?? []).compactMap { DevicePolicyCheck(rawValue: $0.rawValue) })
         let policy = checks.isEmpty ? nil : DevicePolicyConfig(checks: checks, deviceTime: inputs.deviceTime, revocationList: run.revocationList,
                                                                 listSignerCertificate: run.listSignerCertificate)
+        // An ESP32 writes the update into the passive slot of the rig's layout (ota_1: otadata is blank), and its PAL
+        // fails a write past it.
+        let partitionSize: Int? = switch board.chip {
+        case .esp32, .esp32s3: PartitionTable.twoOTAWithStaging.entry("ota_1")?.size
+        case .cc3220sf: nil
+        }
         let deviceInputs = DeviceInputs(profile: profile, jobDocument: inputs.jobDocument, image: Data(inputs.image),
                                         signatureKey: signatureKeyOverride ?? board.firmware.signatureKey, runningVersion: inputs.runningVersion,
-                                        devicePolicy: policy) { name in
+                                        devicePolicy: policy, partitionSize: partitionSize) { name in
             certificates[name].map { .found($0) } ?? .notFound
         }
         switch board.chip {

@@ -72,11 +72,14 @@ public struct Recipe: Sendable, Equatable {
     public var deviceClockOffset: Double = 0
     /// The update's version; the board runs `Recipe.baseVersion` before it.
     public var version = "1.1.0"
+    /// The signed image's length in bytes, made up with zero code and 0xFF padding after the app image (highly
+    /// compressible, so the flasher's deflate keeps the transfer short); nil: the standard 24 KiB of code.
+    public var imageSize: Int?
 
     public static let baseVersion = "1.0.0"
 
     public init(signer: Signer = .provisioned, wrongAlgorithm: Bool = false, mutation: Mutation? = nil, revocation: Revocation? = nil,
-                signatureValidityDays: Int? = nil, deviceClockOffset: Double = 0, version: String = "1.1.0") {
+                signatureValidityDays: Int? = nil, deviceClockOffset: Double = 0, version: String = "1.1.0", imageSize: Int? = nil) {
         self.signer = signer
         self.wrongAlgorithm = wrongAlgorithm
         self.mutation = mutation
@@ -84,6 +87,7 @@ public struct Recipe: Sendable, Equatable {
         self.signatureValidityDays = signatureValidityDays
         self.deviceClockOffset = deviceClockOffset
         self.version = version
+        self.imageSize = imageSize
     }
 }
 
@@ -199,8 +203,18 @@ extension Scenario {
                      recipe: Recipe(signer: .notYetValidAtDeviceClock, deviceClockOffset: -2 * 86_400),
                      expected: Expectation(families, .accepted, policyFailures: [.certificateValidity]),
                      basis: "\(ota) §6: stock PALs ignore certificate dates"),
+            Scenario(name: "oversize", summary: "a correctly signed image 4 KiB larger than the OTA slot (1.5 MiB + 4 KiB)",
+                     recipe: Recipe(imageSize: Self.standardSlotSize + 4096),
+                     expected: Expectation(families, DeviceExpectation(.rejectedWrite, .uninitialized)),
+                     basis: "amazon-freertos @39640ad6 ota_pal.c: otaPal_CreateFileForRx calls esp_ota_begin with OTA_SIZE_UNKNOWN (no size check), "
+                         + "otaPal_WriteBlock returns -1 when esp_ota_write_with_offset fails, as esp_partition_write does past the partition "
+                         + "(ESP_ERR_INVALID_SIZE); ota-for-aws-iot-embedded-sdk @477ee9a5 ota.c processDataBlock → IngestResultWriteBlockFailed (-9), "
+                         + "processDataHandler rejects the image and publishes FAILED with the close result it never set (OtaPalUninitialized, 0xe0)"),
         ]
     }()
+
+    /// The OTA slot's size in the rig's layout (`PartitionTable.twoOTAWithStaging`, Boards/README.md): 1.5 MiB.
+    public static let standardSlotSize = 0x18_0000
 
     /// Every scenario by name.
     public static let catalog: [String: Scenario] = Dictionary(uniqueKeysWithValues: standard.map { ($0.name, $0) })

@@ -156,7 +156,8 @@ public struct ScenarioInputFactory {
                     platform = platforms.matching
                     signing = signer
                 }
-                let image = ESP32AppImage.build(version: recipe.version, project: "otarig-rig", code: Self.code(seed: UInt64(index + 1), length: 24 * 1024))
+                let image = recipe.imageSize.map { Self.image(version: recipe.version, size: $0) }
+                    ?? ESP32AppImage.build(version: recipe.version, project: "otarig-rig", code: Self.code(seed: UInt64(index + 1), length: 24 * 1024))
                 let signed = try await sign(image: image, scenario: scenario, kind: kind, platform: platform, material: signing)
                 // The board holds the certificate that signed, except where the scenario is about it holding another.
                 let held = recipe.signer == .another || recipe.wrongAlgorithm ? provisioned : signing
@@ -305,6 +306,15 @@ public struct ScenarioInputFactory {
         } catch {
             throw Failure(description: "cannot make the certificate '\(commonName)': \(error)")
         }
+    }
+
+    /// An app image of exactly `size` bytes that deflates to almost nothing: zero code (a multiple of 16 bytes, which
+    /// adds exactly its length to the image), then 0xFF, as erased flash, up to `size`.
+    static func image(version: String, size: Int) -> [UInt8] {
+        let overhead = ESP32AppImage.build(version: version, project: "otarig-rig", code: []).count
+        let code = [UInt8](repeating: 0, count: max(0, size - overhead) / 16 * 16)
+        let image = ESP32AppImage.build(version: version, project: "otarig-rig", code: code)
+        return image + [UInt8](repeating: 0xFF, count: max(0, size - image.count))
     }
 
     /// Deterministic filler code for an image: a different payload per scenario, the same on every run.
