@@ -192,6 +192,9 @@ int LLVMFuzzerTestOneInput( const uint8_t * data,
         pal.publishStatus = onStatus;
         pal.getImageState = platformState;
         pal.runningVersion = running;
+        /* Half the runs write into a partition that may end inside the file, with the ESP32 PAL's close trailer. */
+        pal.partitionSize = ( ( size & 2U ) != 0U ) ? ( uint32_t ) ( size * 16U ) : 0U;
+        pal.closeTrailerSize = 80U;
         ( void ) HIL_OtaProcessJob( &context, &pal, text, size, ( size & 1U ) ? "sig-sha1-rsa" : NULL, &result );
     }
 
