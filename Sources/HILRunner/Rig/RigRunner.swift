@@ -155,8 +155,9 @@ public final class RigRunner: @unchecked Sendable {
                     rigBoard.disconnect()
                     if stop.isStopped {
                         cell = unrun(.notRun, "rig.interrupted", "interrupted during the cell (\(fault.message))")
-                    } else if attempt > options.retries || !recover(rigBoard, attempt: attempt, run: &run) {
-                        if attempt > options.retries && run.healthy { _ = recover(rigBoard, attempt: attempt, run: &run) }
+                    } else if !recover(rigBoard, attempt: attempt, run: &run) || attempt > options.retries {
+                        // The next rung of the ladder is climbed either way, so the next cell finds the board
+                        // recovered, or knows it was given up on.
                         var failed = unrun(.rigError, fault.type, fault.message)
                         failed.attempts = attempt
                         failed.console = fault.console
