@@ -8,6 +8,7 @@ revocation itself), never read from otarig's own output.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -327,3 +328,17 @@ def test_a_plan_signs_through_a_remote_signing_service(otarig_bin, signer_server
     revoked = by_id[cells["signature-revoked"]["provenance"]["signingJobId"]]
     assert revoked["isRevoked"] is True
     assert ":222222222222:" in cells["valid"]["provenance"]["profileVersionArn"], "signed as bob's account"
+
+
+def test_a_terminal_gets_one_redrawn_progress_line_per_board(otarig_bin, tmp_path):
+    """On a terminal (script(1) gives otarig a pty) the progress is one line per board, redrawn in place."""
+    script = shutil.which("script")
+    assert script, "script(1) from util-linux is needed to give otarig a terminal"
+    plan = write_plan(tmp_path / "tty.yaml", "boards:\n  - simulated: sim-esp32\n    count: 2\nscenarios: [valid, tampered-payload]\n")
+    command = f"{otarig_bin} run {plan} --report-dir {tmp_path / 'report'} --boards-dir {BOARDS}"
+    result = subprocess.run([script, "-qec", command, "/dev/null"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    screen = result.stdout
+    assert "\x1b[2A\x1b[J" in screen, "the two board lines are redrawn in place"
+    assert re.search(r"sim-esp32 +\[#{20}\] 2/2 done", screen) and re.search(r"sim-esp32#2 +\[#{20}\] 2/2 done", screen), screen[-2000:]
+    assert "[sim-esp32] 1/2" not in screen, "the line-per-cell form is for logs, not terminals"
