@@ -107,6 +107,12 @@ def test_standard_plan_gives_the_expected_matrix(otarig_bin, tmp_path):
     for board in EXPECTED:
         for name in SCENARIOS:
             assert f'id="cell-{board}-{name}"' in html, (board, name)
+    # The page as headless Chromium renders it gives the same matrix back from its DOM.
+    from test_reports import MatrixReader, run_chromium
+    dom = run_chromium(tmp_path / "profile", "--dump-dom", (tmp_path / "report" / "report.html").as_uri()).stdout
+    reader = MatrixReader()
+    reader.feed(dom)
+    assert {key: value[1] for key, value in reader.cells.items()} == {(board, name): kind for board, row in EXPECTED.items() for name, kind in row.items()}
 
 
 def test_a_broken_twin_is_a_fidelity_finding_with_both_consoles(otarig_bin, tmp_path):
