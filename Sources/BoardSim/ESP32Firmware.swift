@@ -206,23 +206,7 @@ public enum ESP32Firmware {
                                           listSignerCertificate: job.certificates[RevocationList.signerCertificateLabel].map { Array($0.utf8) }),
                                       partitionSize: UInt32(clamping: partitionSize),
                                       closeTrailerSize: UInt32(PALProfile.esp32MbedTLS.closeTrailerSize))
-        let run: DeviceRun
-        do {
-            run = try DeviceRun.run(inputs)
-        } catch {
-            say("E", "AWS_OTA", "the verifier could not start: \(error.message)")
-            return nil
-        }
-        for event in run.verdict.events {
-            switch event {
-            case .log(let line):
-                say(line.level == .error ? "E" : line.level == .warn ? "W" : "I", "AWS_OTA", line.text)
-            case .status(let status):
-                say("I", "AWS_OTA", "publish $aws/things/\(thing)/jobs/\(status.jobId)/update \(status.payload)")
-            }
-        }
-        say(run.verdict.accepted ? "I" : "E", "AWS_OTA", "OTA verdict: \(run.verdict.outcome.rawValue), \(run.verdict.palStatus.mainName) (\(run.verdict.palStatus.hex))")
-        return run.verdict
+        return runAgent(inputs, what: "the verifier", thing: thing, say: say)
     }
 
     /// The agent's self test after the reboot: the C core on the job with its status details, the platform
@@ -241,11 +225,16 @@ public enum ESP32Firmware {
         let inputs = DeviceRun.Inputs(imagePath: directory.appendingPathComponent("none.bin").path, jobDocument: document,
                                       certificateDirectory: directory.path, signatureKey: signatureKey, runningVersion: runningVersion,
                                       platformPendingCommit: true)
+        return runAgent(inputs, what: "the self test", thing: thing, say: say)
+    }
+
+    /// Runs the C core and prints what the agent logs and publishes, then the verdict line the rig reads.
+    static func runAgent(_ inputs: DeviceRun.Inputs, what: String, thing: String, say: (Character, String, String) -> Void) -> DeviceVerdict? {
         let run: DeviceRun
         do {
             run = try DeviceRun.run(inputs)
         } catch {
-            say("E", "AWS_OTA", "the self test could not start: \(error.message)")
+            say("E", "AWS_OTA", "\(what) could not start: \(error.message)")
             return nil
         }
         for event in run.verdict.events {

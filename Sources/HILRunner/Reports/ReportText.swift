@@ -34,7 +34,13 @@ public enum ReportText {
     }
 
     /// Sanitized and escaped for XML or HTML element content.
-    public static func escapedText(_ text: String) -> String {
+    public static func escapedText(_ text: String) -> String { escaped(text, attribute: false) }
+
+    /// Sanitized and escaped for a double-quoted XML or HTML attribute value. Tab, line feed and carriage return
+    /// are written as character references, which XML attribute-value normalization leaves alone.
+    public static func escapedAttribute(_ text: String) -> String { escaped(text, attribute: true) }
+
+    private static func escaped(_ text: String, attribute: Bool) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in sanitized(text).unicodeScalars {
@@ -44,27 +50,10 @@ public enum ReportText {
             case ">": out += "&gt;"
             // A parser turns CR into LF; keep the byte the board sent.
             case "\r": out += "&#13;"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
-    }
-
-    /// Sanitized and escaped for a double-quoted XML or HTML attribute value. Tab, line feed and carriage return
-    /// are written as character references, which XML attribute-value normalization leaves alone.
-    public static func escapedAttribute(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in sanitized(text).unicodeScalars {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "\t": out += "&#9;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
+            case "\"" where attribute: out += "&quot;"
+            case "'" where attribute: out += "&#39;"
+            case "\t" where attribute: out += "&#9;"
+            case "\n" where attribute: out += "&#10;"
             default: out.unicodeScalars.append(character)
             }
         }
