@@ -33,6 +33,11 @@ public final class SerialPort: @unchecked Sendable {
     /// Monotonic seconds (`MonotonicClock.now`): the clock the port's timeouts run on.
     public var now: Double { MonotonicClock.now }
 
+    /// Drops whatever the port received and nobody read (tcflush TCIFLUSH), as a host does before it sends a BREAK.
+    public func discardInput() {
+        tcflush(descriptor, TCIFLUSH)
+    }
+
     /// Sleeps for `seconds` (between reset-line steps).
     public func sleep(seconds: Double) {
         usleep(UInt32(max(0, min(seconds, 3600)) * 1_000_000))

@@ -20,4 +20,27 @@ struct SerialPortTests {
         #expect(port.setLines(dtr: true, rts: false) == false)
         #expect(port.sendBreak(seconds: 0.01))
     }
+
+    @Test("a packet-mode pty reports the host's open and input flush (the stand-in for BREAK), its baud, its data, and its going away")
+    func packetMode() throws {
+        let pty = try PseudoTerminal(packetMode: true)
+        // Nobody holds the slave: the master reads a hang-up until a host opens the port.
+        #expect(pty.readPacket(timeoutMilliseconds: 200) == .hangup)
+        var port: SerialPort? = try SerialPort(path: pty.slavePath, baudRate: 921_600)
+        // Opening flushes the input (otarig_serial_open's tcflush) and sets the termios.
+        var flags: UInt8 = 0
+        for _ in 0..<5 {
+            if case .control(let bits) = pty.readPacket(timeoutMilliseconds: 100) { flags |= bits }
+        }
+        #expect(flags & PseudoTerminal.flushRead != 0, "flags \(flags)")
+        #expect(pty.hostBaudRate == 921_600)
+        port?.discardInput()
+        #expect(pty.readPacket(timeoutMilliseconds: 1000) == .control(PseudoTerminal.flushRead))
+        try port?.write([0x00, 0x03, 0x2F, 0x2F])
+        #expect(pty.readPacket(timeoutMilliseconds: 1000) == .data([0x00, 0x03, 0x2F, 0x2F]))
+        pty.write([0x00, 0xCC])
+        #expect(port?.read(timeout: 1) == [0x00, 0xCC])
+        port = nil
+        #expect(pty.readPacket(timeoutMilliseconds: 1000) == .hangup)
+    }
 }

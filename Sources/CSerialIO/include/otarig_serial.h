@@ -6,6 +6,15 @@
    Returns 0, or an errno value. */
 int otarig_pty_open(int *master, int *slave, char *path, size_t path_size);
 
+/* Puts the master of a pseudo-terminal in packet mode (TIOCPKT): every read then starts with a status byte, 0 for
+   data or TIOCPKT_* flags (0x01 FLUSHREAD when the slave side flushed its input, as a host does right before it sends
+   a BREAK, which a pty cannot carry). Also sets EXTPROC on the slave's termios so the host's tcsetattr calls show up
+   as 0x40 (TIOCPKT_IOCTL). Returns 0 or an errno value. */
+int otarig_pty_packet_mode(int master);
+/* The slave side's output speed as the host last set it (tcgetattr on the master acts on the slave), in baud;
+   0 when unknown. */
+unsigned otarig_pty_host_baud(int master);
+
 #endif
 
 /* Opens a serial port raw 8N1 at `baud` (a standard rate), non-blocking reads handled by the caller with poll.
