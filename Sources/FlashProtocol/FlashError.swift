@@ -20,6 +20,8 @@ public enum FlashError: Error, Equatable, Sendable, CustomStringConvertible {
     case link(String)
     /// The board's loader cannot do this (a QEMU board has no raw flash access over its UART).
     case unsupported(String)
+    /// A CC3200/CC3220 bootloader exchange failed: which command, where in a transfer, and why.
+    case cc3220(CC3220Failure)
 
     /// The message users read: what failed and, where it helps, what to do.
     public var description: String {
@@ -42,6 +44,8 @@ public enum FlashError: Error, Equatable, Sendable, CustomStringConvertible {
             return why
         case .unsupported(let what):
             return "this board's loader cannot \(what)"
+        case .cc3220(let failure):
+            return failure.description
         }
     }
 
