@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(name: "BoardModelTests", dependencies: ["BoardModel"]),
         .testTarget(
             name: "BoardSimTests",
-            dependencies: ["BoardSim", "FlashProtocol", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1")]
+            dependencies: ["BoardSim", "FlashProtocol", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1")]
         ),
         .testTarget(name: "SerialIOTests", dependencies: ["SerialIO"]),
         .testTarget(name: "HILRunnerTests", dependencies: ["HILRunner", "FlashProtocol", "BoardModel", "BoardSim", "OTAVerifier", .product(name: "Crypto", package: "swift-crypto")]),

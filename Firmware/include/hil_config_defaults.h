@@ -90,4 +90,14 @@
     #define hilconfigUPDATE_STATUS_FREQUENCY    64U
 #endif
 
+/* The CC3220SF network processor model (hil_simplelink.h): the security alerts that lock the device
+ * (SecurityAlertThreshold, 15 by default [TI; mongoose-os/mos writes 15 into ImageConfig]) and the largest
+ * certificate file the model reads (a larger file is not one certificate it can take: CERT_CHAIN_ERROR). */
+#ifndef hilconfigSL_SECURITY_ALERT_THRESHOLD
+    #define hilconfigSL_SECURITY_ALERT_THRESHOLD    15U
+#endif
+#ifndef hilconfigSL_MAX_CERTIFICATE_FILE_SIZE
+    #define hilconfigSL_MAX_CERTIFICATE_FILE_SIZE    8192U
+#endif
+
 #endif /* HIL_CONFIG_DEFAULTS_H */

@@ -146,6 +146,26 @@ typedef struct HilPal
      * 80-byte secure-boot signature block at the end of the data written; with partitionSize set, a block that does not
      * fit makes the close fail with OtaPalFileClose. */
     uint32_t closeTrailerSize;
+
+    /* otaPal_CreateFileForRx, for a PAL that can refuse to create the receive file: called once the job is accepted
+     * (getFileContextFromJob), before any block, with the job's filesize and fileType. A status other than
+     * OtaPalSuccess aborts the job (image state Aborted with that status as the reason, outcome
+     * HilOtaRejectedFileCreate, otaErr OtaErrJobParserError). NULL: the file is always created (the ESP32 PAL checks
+     * no size there). */
+    HilPalStatus_t ( * createFile )( void * pContext,
+                                     uint32_t fileSize,
+                                     uint32_t fileType );
+
+    /* otaPal_CloseFile of a PAL whose platform authenticates the file itself (the CC3220SF's sl_FsClose): called
+     * instead of the mbedTLS close above with the file's size (the bytes received), the job's certfile and signature.
+     * It logs what its PAL logs and may set *pCryptoResult. NULL: the mbedTLS PAL close (findCertificate, fallback,
+     * policy, trailer). */
+    HilPalStatus_t ( * closeFile )( void * pContext,
+                                    uint32_t fileSize,
+                                    const char * pCertFile,
+                                    const uint8_t * pSignature,
+                                    size_t signatureLength,
+                                    HilCryptoResult_t * pCryptoResult );
 } HilPal_t;
 
 typedef enum HilOtaOutcome
@@ -164,7 +184,9 @@ typedef enum HilOtaOutcome
                                       * a device-policy refusal is SignatureCheckFailed with a HIL_POLICY_SUB_* sub) */
     HilOtaRejectedVersion,           /* self test: same version or downgrade */
     HilOtaRejectedImageState,        /* self-test job and platform disagree */
-    HilOtaInputError                 /* the PAL could not read the file (a host problem, not a device verdict) */
+    HilOtaInputError,                /* the PAL could not read the file (a host problem, not a device verdict) */
+    HilOtaRejectedFileCreate         /* the PAL's createFile refused the file (palStatus, e.g. OtaPalRxFileTooLarge);
+                                      * the job is aborted */
 } HilOtaOutcome_t;
 
 typedef struct HilOtaResult
@@ -173,12 +195,13 @@ typedef struct HilOtaResult
     HilJobParseErr_t jobErr;
     HilDocParseErr_t docErr;
     HilOtaErr_t otaErr;              /* OtaErr_t behind a rejection, 0 when none */
-    HilPalStatus_t palStatus;        /* the close-file status (main << 24 | sub) */
+    HilPalStatus_t palStatus;        /* the close-file status (main << 24 | sub), or the createFile status that
+                                      * aborted the job */
     int ingestResult;                /* IngestResult_t of the last block: -1 complete, -2 signature failed, ... */
     HilHash_t hash;
     HilCryptoResult_t cryptoResult;
     int mbedtlsError;                /* mbedTLS's error code when the verification failed */
-    HilCertLookup_t certLookup;
+    HilCertLookup_t certLookup;      /* not set when the PAL's closeFile hook ran */
     bool usedFallbackCertificate;
     HilImageState_t imageState;      /* the last state the agent set, Unknown when it set none */
     bool reset;                      /* the agent asked the PAL to reset the device */

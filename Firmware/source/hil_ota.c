@@ -252,6 +252,13 @@ static HilPalStatus_t closeFile( Run_t * run )
     size_t certificateLength = 0U;
     HilCertLookup_t lookup = HilCertNotFound;
 
+    /* A PAL whose platform authenticates the file (the CC3220SF's sl_FsClose) closes it its own way. */
+    if( run->pal->closeFile != NULL )
+    {
+        return run->pal->closeFile( run->pal->pContext, result->bytesReceived, ctx->job.certFile, ctx->job.signature,
+                                    ctx->job.signatureSize, &result->cryptoResult );
+    }
+
     if( run->pal->findCertificate != NULL )
     {
         lookup = run->pal->findCertificate( run->pal->pContext, ctx->job.certFile, ctx->certificate, sizeof( ctx->certificate ),
@@ -591,6 +598,23 @@ HilOtaOutcome_t HIL_OtaProcessJob( HilOtaContext_t * pContext,
         return pResult->outcome;
     }
 
+    /* getFileContextFromJob: the PAL creates the receive file, unless the platform is in self test. A refusal sets
+     * the image state Aborted with the PAL status as the reason; the agent drops the file context
+     * (processNullFileContext: OtaErrJobParserError). */
+    if( ( pPal->createFile != NULL ) && !platformInSelfTest( &run ) )
+    {
+        const HilPalStatus_t createStatus = pPal->createFile( pPal->pContext, pJob->fileSize, pJob->fileType );
+
+        if( HIL_PAL_MAIN( createStatus ) != ( uint32_t ) HilPalSuccess )
+        {
+            pResult->palStatus = createStatus;
+            pResult->otaErr = HilOtaErrJobParserError;
+            pResult->outcome = HilOtaRejectedFileCreate;
+            setImageStateWithReason( &run, HilImageStateAborted, createStatus );
+            return pResult->outcome;
+        }
+    }
+
     /* processValidFileContext */
     if( platformInSelfTest( &run ) )
     {
@@ -670,6 +694,7 @@ const char * HIL_OtaOutcomeName( HilOtaOutcome_t outcome )
         case HilOtaRejectedSignature: return "rejected-signature";
         case HilOtaRejectedVersion: return "rejected-version";
         case HilOtaRejectedImageState: return "rejected-image-state";
+        case HilOtaRejectedFileCreate: return "rejected-file-create";
         default: return "input-error";
     }
 }

@@ -77,6 +77,90 @@ for signer in list-signer other-signer; do
   openssl req -new -x509 -subj "/CN=otarig $signer" -nodes -days 365 -key "revocation/$signer.key" -out "revocation/$signer.crt" 2>/dev/null
 done
 cp revocation/list-signer.crt certs/otarig-revocation.crt
+
+# The CC3220SF network processor model (test_hil_simplelink): TI's development root by its name (CN=dummy-root-ca-cert,
+# as in the SDK's certificate playground), intermediates stored under their "Issued To" names, RSA-1024/2048/4096 and
+# EC signers with SHA-1 and SHA-256 signed certificates, impostors and an unknown root. Every certificate is DER
+# (the CC3220 stores DER) with a PEM twin; each signer signs payload.bin with the TI recipe
+# (openssl dgst -sha1 -sign, shared/reference/cc3220-bootloader.md §5.1). openssl's own verdicts on the chains are
+# written beside them (verify-*.txt), so the tests can check they agree with what the spec demands.
+sl=simplelink
+mkdir -p "$sl/keys" "$sl/work" "$sl/catalog" "$sl/catalog-ec"
+slkey() { # name bits|ec
+  case $2 in
+    ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve -out "$sl/keys/$1.key" 2>/dev/null ;;
+    *) openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$2" -out "$sl/keys/$1.key" 2>/dev/null ;;
+  esac
+}
+slroot() { # name subject bits|ec
+  slkey "$1" "$3"
+  openssl req -new -x509 -key "$sl/keys/$1.key" -subj "$2" -days 3650 -sha256 -out "$sl/$1.pem" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null
+  openssl x509 -in "$sl/$1.pem" -outform DER -out "$sl/$1.der"
+}
+slissue() { # name subject bits|ec issuer digest ca|leaf [key-of]
+  local key=${7:-$1}
+  [[ -f $sl/keys/$key.key ]] || slkey "$key" "$3"
+  if [[ $6 == ca ]]; then
+    printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n' > "$sl/work/$1.ext"
+  else
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n' > "$sl/work/$1.ext"
+  fi
+  openssl req -new -key "$sl/keys/$key.key" -subj "$2" -out "$sl/work/$1.csr" 2>/dev/null
+  openssl x509 -req -in "$sl/work/$1.csr" -CA "$sl/$4.pem" -CAkey "$sl/keys/$4.key" -set_serial "0x$(openssl rand -hex 8)" \
+    -days 365 "-$5" -extfile "$sl/work/$1.ext" -out "$sl/$1.pem" 2>/dev/null
+  openssl x509 -in "$sl/$1.pem" -outform DER -out "$sl/$1.der"
+}
+# name subject bits issuer digest kind [key-of]
+slroot root "/CN=dummy-root-ca-cert" 2048
+slroot ec-root "/CN=dummy-ec-root-ca" ec
+slroot unknown-root "/CN=unknown-root-ca" 2048
+slroot impostor-root "/CN=dummy-root-ca-cert" 2048
+slroot nocn-ca "/O=otarig/OU=no common name" 2048
+while read -r name subject bits issuer digest kind keyof; do
+  slissue "$name" "$subject" "$bits" "$issuer" "$digest" "$kind" ${keyof:+"$keyof"}
+done <<'SLLIST'
+int /CN=dummy-trusted-ca-cert 2048 root sha1 ca
+int2 /CN=sl-int-2 2048 int sha256 ca
+int3 /CN=sl-int-3 2048 int2 sha256 ca
+int4 /CN=sl-int-4 2048 int3 sha256 ca
+signer2048 /CN=dummy-trusted-cert 2048 root sha1 leaf
+signer-int /CN=sl-signer-via-int 2048 int sha256 leaf
+signer-int3 /CN=sl-signer-via-3 2048 int3 sha256 leaf
+signer-int4 /CN=sl-signer-via-4 2048 int4 sha256 leaf
+signer1024 /CN=sl-signer-1024 1024 root sha1 leaf
+signer4096 /CN=sl-signer-4096 4096 root sha256 leaf
+signer-ec /CN=sl-signer-ec ec root sha256 leaf
+signer-ecroot /CN=sl-signer-ec-root 2048 ec-root sha256 leaf
+signer-unknown /CN=sl-signer-unknown 2048 unknown-root sha256 leaf
+signer-impostor /CN=sl-signer-impostor 2048 impostor-root sha256 leaf
+signer-nocn /CN=sl-signer-nocn 2048 nocn-ca sha256 leaf
+mismatch-ca /O=Other/CN=sl-mismatch-ca 2048 root sha256 ca
+mismatch-file /CN=sl-mismatch-ca 2048 root sha256 ca mismatch-ca
+signer-mismatch /CN=sl-signer-mismatch 2048 mismatch-ca sha256 leaf
+wrongkey-ca /CN=sl-wrongkey-ca 2048 root sha256 ca
+wrongkey-file /CN=sl-wrongkey-ca 2048 root sha256 ca wrongkey-other
+signer-wrongkey /CN=sl-signer-wrongkey 2048 wrongkey-ca sha256 leaf
+SLLIST
+# The catalogs: the RSA root (PEM, as TI ships it next to the DER) and the EC root; revoked lists by openssl's fingerprints.
+cp "$sl/root.pem" "$sl/catalog/dummy-root-ca-cert.pem"
+cp "$sl/ec-root.der" "$sl/catalog-ec/dummy-ec-root-ca.der"
+for name in root int signer2048; do
+  openssl x509 -in "$sl/$name.pem" -noout -fingerprint -sha1 | sed 's/^.*=//' > "$sl/revoked-$name-sha1.txt"
+  { echo "# $name, by SHA-256"; openssl x509 -in "$sl/$name.pem" -noout -fingerprint -sha256 | sed 's/^.*=//' | tr -d ':'; } > "$sl/revoked-$name-sha256.txt"
+done
+for name in signer2048 signer-int signer-int3 signer1024 signer4096 signer-ecroot signer-unknown signer-impostor signer-mismatch signer-wrongkey signer-int4; do
+  openssl dgst -sha1 -sign "$sl/keys/$name.key" -out "$sl/$name.sig" payload.bin
+done
+# openssl's verdicts: the chain from each signer to the catalog root, with the issuer files as untrusted certificates.
+cat "$sl/int.pem" "$sl/int2.pem" "$sl/int3.pem" > "$sl/work/untrusted.pem"
+for name in signer2048 signer-int signer-int3 signer1024 signer-unknown signer-impostor; do
+  if openssl verify -auth_level 0 -CAfile "$sl/root.pem" -untrusted "$sl/work/untrusted.pem" "$sl/$name.pem" >/dev/null 2>&1; then
+    echo ok > "$sl/verify-$name.txt"; else echo fail > "$sl/verify-$name.txt"; fi
+  if openssl dgst -sha1 -verify <(openssl x509 -in "$sl/$name.pem" -noout -pubkey) -signature "$sl/$name.sig" payload.bin >/dev/null 2>&1; then
+    echo ok > "$sl/sigverify-$name.txt"; else echo fail > "$sl/sigverify-$name.txt"; fi
+done
+rm -rf "$sl/work" "$sl/keys"
 rm -rf work keys
 cd - >/dev/null
 rm -rf "$out"

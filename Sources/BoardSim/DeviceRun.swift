@@ -22,10 +22,28 @@ public struct DeviceRun: Sendable {
         /// close appends after the image (`closeTrailerSize`: the ESP32 PAL's 80-byte signature block), 0: none.
         public var partitionSize: UInt32
         public var closeTrailerSize: UInt32
+        /// Run the TI CC3220SF PAL instead of the mbedTLS one (`HIL_Cc3220PortBind`): the certificate directory is the
+        /// network processor's file system, the close is `sl_FsClose` (the C model, `SimpleLinkNWP`). nil: the
+        /// mbedTLS PAL.
+        public var cc3220: CC3220? = nil
+
+        /// The CC3220SF port's own inputs.
+        public struct CC3220: Sendable {
+            /// The trusted-root catalog: PEM or DER roots and revoked.txt (`SimpleLinkNWP.Catalog.load`).
+            public var rootCatalogDirectory: String
+            /// The device's tamper state before the run.
+            public var state: SimpleLinkNWP.State
+
+            public init(rootCatalogDirectory: String, state: SimpleLinkNWP.State = SimpleLinkNWP.State()) {
+                self.rootCatalogDirectory = rootCatalogDirectory
+                self.state = state
+            }
+        }
 
         public init(imagePath: String, jobDocument: [UInt8], certificateDirectory: String, fallbackCertificatePath: String? = nil,
                     signatureKey: String = "sig-sha256-ecdsa", runningVersion: UInt32 = 0x0100_0000, platformPendingCommit: Bool = false,
-                    devicePolicy: DevicePolicyConfig? = nil, partitionSize: UInt32 = 0, closeTrailerSize: UInt32 = 0) {
+                    devicePolicy: DevicePolicyConfig? = nil, partitionSize: UInt32 = 0, closeTrailerSize: UInt32 = 0,
+                    cc3220: CC3220? = nil) {
             self.imagePath = imagePath
             self.jobDocument = jobDocument
             self.certificateDirectory = certificateDirectory
@@ -36,6 +54,7 @@ public struct DeviceRun: Sendable {
             self.devicePolicy = devicePolicy
             self.partitionSize = partitionSize
             self.closeTrailerSize = closeTrailerSize
+            self.cc3220 = cc3220
         }
     }
 
@@ -45,6 +64,10 @@ public struct DeviceRun: Sendable {
     /// mbedTLS's error code when the verification failed, and its text.
     public var mbedtlsError: Int32 = 0
     public var mbedtlsErrorText: String?
+    /// The CC3220SF port: what the network processor's close found (nil when it did not run, e.g. the file was
+    /// refused at create), and the device's tamper state after the run.
+    public var simpleLink: SimpleLinkNWP.Evidence?
+    public var simpleLinkState: SimpleLinkNWP.State?
 
     /// Why the port could not open its files (a bad-input error, not a device verdict).
     public struct PortError: Error, Sendable { public var message: String }
@@ -56,19 +79,27 @@ public struct DeviceRun: Sendable {
 
     public static func run(_ inputs: Inputs) throws(PortError) -> DeviceRun {
         let collector = Collector()
-        let port = UnsafeMutablePointer<HilPosixPort_t>.allocate(capacity: 1)
+        // The CC3220SF port holds the POSIX port as its first member, so one allocation serves both.
+        let cc3220Port = UnsafeMutablePointer<HilCc3220Port_t>.allocate(capacity: 1)
+        let port = UnsafeMutableRawPointer(cc3220Port).assumingMemoryBound(to: HilPosixPort_t.self)
         let context = UnsafeMutablePointer<HilOtaContext_t>.allocate(capacity: 1)
         let pal = UnsafeMutablePointer<HilPal_t>.allocate(capacity: 1)
         defer {
-            HIL_PosixPortClose(port)
-            port.deallocate()
+            if inputs.cc3220 != nil { HIL_Cc3220PortClose(cc3220Port) } else { HIL_PosixPortClose(port) }
+            cc3220Port.deallocate()
             context.deallocate()
             pal.deallocate()
         }
-        memset(port, 0, MemoryLayout<HilPosixPort_t>.size)
+        memset(cc3220Port, 0, MemoryLayout<HilCc3220Port_t>.size)
         memset(context, 0, MemoryLayout<HilOtaContext_t>.size)
 
-        let opened = HIL_PosixPortOpen(port, inputs.imagePath, inputs.certificateDirectory, inputs.fallbackCertificatePath)
+        let opened: Int32
+        if let cc3220 = inputs.cc3220 {
+            opened = HIL_Cc3220PortOpen(cc3220Port, inputs.imagePath, inputs.certificateDirectory, cc3220.rootCatalogDirectory)
+            cc3220Port.pointee.nwp = HilSlNwp_t(securityAlerts: cc3220.state.securityAlerts, alertThreshold: cc3220.state.alertThreshold)
+        } else {
+            opened = HIL_PosixPortOpen(port, inputs.imagePath, inputs.certificateDirectory, inputs.fallbackCertificatePath)
+        }
         guard opened == 0 else {
             throw PortError(message: withUnsafeBytes(of: &port.pointee.error) { cString($0) })
         }
@@ -109,7 +140,11 @@ public struct DeviceRun: Sendable {
                 throw PortError(message: withUnsafeBytes(of: &port.pointee.error) { cString($0) })
             }
         }
-        HIL_PosixPortBind(port, pal)
+        if inputs.cc3220 != nil {
+            HIL_Cc3220PortBind(cc3220Port, pal)
+        } else {
+            HIL_PosixPortBind(port, pal)
+        }
         HIL_OtaInit(context)
 
         var result = HilOtaResult_t()
@@ -128,12 +163,19 @@ public struct DeviceRun: Sendable {
             HIL_CryptoErrorText(result.mbedtlsError, &buffer, buffer.count)
             run.mbedtlsErrorText = buffer.withUnsafeBytes { cString($0) }
         }
-        run.verdict = verdict(outcome: outcome, result: result, job: context.pointee.job, events: collector.events)
+        if inputs.cc3220 != nil {
+            let nwp = cc3220Port.pointee.nwp
+            run.simpleLinkState = SimpleLinkNWP.State(securityAlerts: nwp.securityAlerts, alertThreshold: nwp.alertThreshold)
+            if cc3220Port.pointee.closed { run.simpleLink = SimpleLinkNWP.evidence(cc3220Port.pointee.evidence) }
+        }
+        run.verdict = verdict(outcome: outcome, result: result, job: context.pointee.job, events: collector.events, simpleLink: run.simpleLink,
+                              cc3220: inputs.cc3220 != nil)
         return run
     }
 
     /// The C core's result in the twin's terms.
-    private static func verdict(outcome: HilOtaOutcome_t, result: HilOtaResult_t, job: HilJobDocument_t, events: [DeviceEvent]) -> DeviceVerdict {
+    private static func verdict(outcome: HilOtaOutcome_t, result: HilOtaResult_t, job: HilJobDocument_t, events: [DeviceEvent],
+                                simpleLink: SimpleLinkNWP.Evidence?, cc3220: Bool) -> DeviceVerdict {
         var job = job
         var parsed = ParsedJobDocument()
         parsed.jobId = withUnsafeBytes(of: &job.jobId) { Array($0.prefix { $0 != 0 }) }
@@ -161,6 +203,16 @@ public struct DeviceRun: Sendable {
             || (verdict.outcome == .rejectedWrite && verdict.palStatus.main == UInt32(PALMain.fileClose.rawValue))
         guard closed else { return verdict }
         verdict.digest = withUnsafeBytes(of: result.digest) { Array($0.prefix(verdict.hash == .sha1 ? 20 : 32)) }
+        if cc3220 {
+            // The network processor looked the certificate up (or refused the close before it did); its findings are
+            // in DeviceRun.simpleLink, not in the mbedTLS PAL's fields.
+            switch simpleLink?.certificateFileFound {
+            case true?: verdict.certificateLookup = .found([])
+            case false?: verdict.certificateLookup = simpleLink?.code == -10372 ? .notFound : .unreadable
+            case nil: verdict.certificateLookup = nil
+            }
+            return verdict
+        }
         switch result.certLookup {
         case HilCertFound: verdict.certificateLookup = .found([]) // the bytes stay in the C core
         case HilCertNotFound: verdict.certificateLookup = .notFound
