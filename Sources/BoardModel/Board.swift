@@ -171,7 +171,7 @@ extension Board {
         return board
     }
 
-    static func parseSize(_ text: String) -> Int? {
+    public static func parseSize(_ text: String) -> Int? {
         let upper = text.uppercased().filter { $0 != " " }
         for (suffix, factor) in [("MB", 1 << 20), ("KB", 1 << 10), ("M", 1 << 20), ("K", 1 << 10)] where upper.hasSuffix(suffix) {
             return Int(upper.dropLast(suffix.count)).map { $0 * factor }

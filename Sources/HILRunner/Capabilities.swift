@@ -28,10 +28,18 @@ public protocol Transport: AnyObject {
     func setLines(dtr: Bool, rts: Bool) -> Bool
     /// Holds the line in BREAK for `seconds` (how the CC3220's bootloader is entered). False when it cannot.
     func sendBreak(seconds: Double) -> Bool
+    /// Drops what arrived and nobody read, as a host does right before a BREAK (a simulated CC3220 on a pty sees this
+    /// flush, since the BREAK itself cannot cross a pty).
+    func discardInput()
     /// Monotonic seconds on the transport's clock.
     var now: Double { get }
     /// Lets `seconds` pass on the transport's clock (a real sleep, or a virtual clock's step).
     func sleep(seconds: Double)
+}
+
+extension Transport {
+    /// Transports with nothing buffered outside what `receive` returns have nothing to drop.
+    public func discardInput() {}
 }
 
 /// One line a board printed, with the time it was complete on the console's clock.

@@ -27,14 +27,35 @@ public enum BoardDrivers {
         public var board: String
         public var chip: Board.Chip
         public var description: String {
-            "board '\(board)' carries a \(chip.rawValue), which otarig cannot flash yet (it flashes ESP32 boards)"
+            "board '\(board)' carries a \(chip.rawValue), which otarig cannot flash yet (it flashes ESP32 and CC3220SF boards)"
         }
     }
 
     public static func driver(for board: Board, transport: any Transport) throws(Unsupported) -> any BoardDriver {
         switch board.chip {
         case .esp32, .esp32s3: return ESP32Driver(board: board, transport: transport)
-        case .cc3220sf: throw Unsupported(board: board.id, chip: board.chip)
+        case .cc3220sf: return CC3220Driver(board: board, transport: transport)
         }
+    }
+}
+
+/// A CC3220SF board (the LaunchPad, the simulated one) bound to its transport: the ROM bootloader's flasher and the
+/// console on the same UART once the application runs. Its nRESET and SOP2 are not on the UART's modem lines (a
+/// LaunchPad's reset is the XDS110's SRST or the button, SOP2 a jumper), so there are no reset lines to drive.
+public final class CC3220Driver: BoardDriver {
+    public let board: Board
+    public let transport: any Transport
+    public let flasher: any Flasher
+    public let resetLines: (any ResetLines)? = nil
+    public let console: (any Console)?
+    public let power: (any PowerControl)? = nil
+
+    public init(board: Board, transport: any Transport) {
+        self.board = board
+        self.transport = transport
+        let flasher = CC3220Flasher(transport: transport)
+        flasher.signatureKey = board.firmware.signatureKey
+        self.flasher = flasher
+        console = TransportConsole(transport: transport)
     }
 }

@@ -54,6 +54,7 @@ final class StepDeadlineTransport: Transport {
     func setBaudRate(_ rate: Int) throws { try base.setBaudRate(rate) }
     func setLines(dtr: Bool, rts: Bool) -> Bool { base.setLines(dtr: dtr, rts: rts) }
     func sendBreak(seconds: Double) -> Bool { base.sendBreak(seconds: seconds) }
+    func discardInput() { base.discardInput() }
     func sleep(seconds: Double) { base.sleep(seconds: seconds) }
 
     /// Starts a step: a fresh deadline `seconds` from now.
