@@ -6,7 +6,7 @@ import HILRunner
 import OTAVerifier
 import SerialIO
 
-/// `otarig flash`: writes images to an ESP32 through its ROM loader.
+/// `otarig flash`: writes images to an ESP32 through its ROM loader, or files to a CC3220SF through its bootloader.
 struct FlashCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flash",
@@ -47,7 +47,7 @@ struct FlashCommand: ParsableCommand {
     @Flag(help: "Only compare the flash with the images (MD5), writing nothing.")
     var verify = false
 
-    @Option(help: ArgumentHelp("Read flash instead of writing: OFFSET:LENGTH (hex or decimal), into --out.", valueName: "range"))
+    @Option(help: ArgumentHelp("Read flash instead of writing: OFFSET:LENGTH (hex or decimal), into --out; on a CC3220SF the name of a file.", valueName: "range"))
     var read: String?
 
     @Option(help: ArgumentHelp("With --read: where to write what was read.", valueName: "file"))
@@ -75,7 +75,25 @@ struct FlashCommand: ParsableCommand {
     var deviceTime: String?
 
 
-    @Argument(help: ArgumentHelp("The images, each FILE@OFFSET.", valueName: "file@offset"))
+    @Option(help: ArgumentHelp("The chip behind --port: esp32 (the default) or cc3220sf (also a CC3200: the TI ROM's UART bootloader, files instead of offsets). A --board file names its chip.", valueName: "chip"))
+    var chip: Board.Chip?
+
+    @Option(name: .customLong("cert-dir"), help: ArgumentHelp("CC3220SF: certificate files to write first, each under its name relative to the directory (the signer under the job's certfile, each issuer under its \"Issued To\" name), converted to DER; the same meaning --cert-dir has for the twin's cc3220-simplelink profile.", valueName: "dir"))
+    var certificateDirectory: String?
+
+    @Option(help: ArgumentHelp("CC3220SF, with --ota signed.json: the certfile of the job document made from the signed object (the signing profile's certname).", valueName: "name"))
+    var certfile: String?
+
+    @Option(name: .customLong("erase-file"), help: ArgumentHelp("CC3220SF: delete this file (repeatable).", valueName: "name"))
+    var eraseFiles: [String] = []
+
+    @Flag(help: "CC3220SF: list the files the serial flash's FAT holds.")
+    var list = false
+
+    @Option(help: ArgumentHelp("CC3220SF: format the file system over this much serial flash (e.g. 4M) before anything else; every file and the security-alert count go.", valueName: "size"))
+    var format: String?
+
+    @Argument(help: ArgumentHelp("The images, each FILE@OFFSET (ESP32) or FILE@NAME (CC3220SF: a file in the SimpleLink file system).", valueName: "file@offset"))
     var images: [String] = []
 
     enum After: String, ExpressibleByArgument, CaseIterable {
@@ -113,6 +131,16 @@ struct FlashCommand: ParsableCommand {
 
     /// The rate used when neither --baud nor a board file says one.
     static let defaultBaudRate = 460_800
+
+    /// The chip: --chip, or the --board file's, else an ESP32.
+    func targetChip() throws -> Board.Chip {
+        if let chip { return chip }
+        guard let board else { return .esp32 }
+        guard let file = try boardFiles.load().first(where: { $0.id == board }) else {
+            throw OtarigError("no board file has id '\(board)'; 'ls Boards/' shows the ids")
+        }
+        return file.chip
+    }
 
     /// --read OFFSET:LENGTH, checked against the flash.
     func parseReadRange() throws -> (offset: Int, length: Int)? {
@@ -195,6 +223,15 @@ struct FlashCommand: ParsableCommand {
     }
 
     func run() throws {
+        if try targetChip() == .cc3220sf {
+            let (path, board) = try resolvePort()
+            try runCC3220(path: path, board: board)
+            return
+        }
+        for (set, name) in [(certificateDirectory != nil, "--cert-dir"), (certfile != nil, "--certfile"), (!eraseFiles.isEmpty, "--erase-file"),
+                            (list, "--list"), (format != nil, "--format")] where set {
+            throw OtarigError("\(name) is for a CC3220SF (--chip cc3220sf); an ESP32 is written by offset")
+        }
         let images = try parseImages()
         let staged = try prepareOTA()
         let readRange = try parseReadRange()
@@ -390,6 +427,8 @@ struct FlashCommand: ParsableCommand {
     }
 
 }
+
+extension Board.Chip: ExpressibleByArgument {}
 
 /// A one-line progress bar on standard error.
 struct ProgressBar {
