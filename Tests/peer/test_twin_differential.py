@@ -354,10 +354,10 @@ class TIMaterial:
         (directory / "intermediate.pem").write_bytes(intermediate.public_bytes(serialization.Encoding.PEM))
         for name, cert in self.certs.items():
             (directory / "fs" / f"{name}.der").write_bytes(cert.public_bytes(serialization.Encoding.DER))
+            (directory / "pem" / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         # TI's layout (reference cc3220-bootloader.md §5.3 item 4): the intermediate is a file of its own, named exactly
         # its "Issued To" commonName, relative to the file system's root.
         (directory / "fs" / "otarig intermediate").write_bytes(intermediate.public_bytes(serialization.Encoding.DER))
-            (directory / "pem" / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         (directory / "fs" / "signer-as-pem.der").write_bytes(self.certs["signer"].public_bytes(serialization.Encoding.PEM))
         (directory / "pem" / "signer-as-pem.pem").write_bytes(self.certs["signer"].public_bytes(serialization.Encoding.PEM))
         fingerprint = self.certs["signer-revoked"].fingerprint(hashes.SHA1()).hex(":").upper()
