@@ -37,6 +37,14 @@ public struct DeviceInputs: Sendable {
     public var limits: JobDocumentLimits
     /// The CC3220SF's trusted root catalog.
     public var rootCatalog: RootCatalog?
+    /// The CC3220SF's SimpleLink file system: the signer certificate under certfile and each issuer certificate
+    /// under its "Issued To" name, relative to the file system's root. nil: read through `certificates` (a file
+    /// found is its bytes, one unreadable is empty, so it reads as no certificate).
+    public var fileSystem: SimpleLinkFileSystem?
+    /// The CC3220SF's security-alert count before this close (0 on a fresh device) and its lock threshold (15 by
+    /// default); at the threshold every secure close is SL_ERROR_DEVICE_LOCKED_SECURITY_ALERT.
+    public var securityAlerts: Int
+    public var securityAlertThreshold: Int
     /// The opt-in device policy an enforcing device runs after the signature verified (the C core's
     /// `HilPal_t.pPolicy`, for the mbedTLS close of `esp32-mbedtls`); nil: the stock device.
     public var devicePolicy: DevicePolicyConfig?
@@ -49,6 +57,8 @@ public struct DeviceInputs: Sendable {
                 runningVersion: UInt32 = 0x0100_0000, platformPendingCommit: Bool = false,
                 fallbackCertificate: [UInt8]? = nil, limits: JobDocumentLimits = .freeRTOSDefaults,
                 rootCatalog: RootCatalog? = nil, devicePolicy: DevicePolicyConfig? = nil, partitionSize: Int? = nil,
+                fileSystem: SimpleLinkFileSystem? = nil, securityAlerts: Int = 0,
+                securityAlertThreshold: Int = 15,
                 certificates: @escaping @Sendable (String) -> CertificateLookup) {
         self.profile = profile
         self.jobDocument = jobDocument
@@ -61,7 +71,23 @@ public struct DeviceInputs: Sendable {
         self.rootCatalog = rootCatalog
         self.devicePolicy = devicePolicy
         self.partitionSize = partitionSize
+        self.fileSystem = fileSystem
+        self.securityAlerts = securityAlerts
+        self.securityAlertThreshold = securityAlertThreshold
         self.certificates = certificates
+    }
+
+    /// The file system the CC3220SF close reads: `fileSystem`, or `certificates` seen as one.
+    public var simpleLinkFiles: SimpleLinkFileSystem {
+        if let fileSystem { return fileSystem }
+        let certificates = self.certificates
+        return { name in
+            switch certificates(name) {
+            case .found(let bytes): bytes
+            case .unreadable: []
+            case .notFound: nil
+            }
+        }
     }
 
     /// The digest the profile's PAL computes: POSIX always SHA-256 (EVP_sha256), the CC3220SF always SHA-1, the
@@ -486,13 +512,15 @@ public enum DeviceTwin {
         /// sl_FsClose: the network processor authenticates the file; no fallback certificate, no BadSignerCert.
         mutating func closeSimpleLink(_ job: ParsedJobDocument, certFile: String, digest: TypedDigest) -> PALStatus {
             log(.info, "Authenticating and closing file.")
-            let lookup = certFile.isEmpty ? CertificateLookup.notFound : inputs.certificates(certFile)
-            verdict.certificateLookup = lookup
             guard case .sha1(let sha1) = digest else { return PALStatus(.signatureCheckFailed) }
-            let (evidence, key) = SimpleLinkClose.close(certFile: certFile, certificateFile: lookup, signature: job.signature,
-                                                        digest: sha1, catalog: inputs.rootCatalog)
+            let files = inputs.simpleLinkFiles
+            let evidence = SimpleLinkClose.close(certFile: certFile, signature: job.signature, digest: sha1, catalog: inputs.rootCatalog,
+                                                 securityAlerts: inputs.securityAlerts, threshold: inputs.securityAlertThreshold, files: files)
+            if let found = evidence.certificateFileFound {
+                verdict.certificateLookup = found ? SimpleLinkClose.file(certFile, in: files).map { .found($0) } ?? .notFound : .notFound
+            }
             verdict.simpleLink = evidence
-            verdict.signerKey = key?.description
+            verdict.signerKey = evidence.signerKey
             return evidence.error?.palStatus ?? .success
         }
 

@@ -94,6 +94,7 @@ public enum Explainer {
             fileCreate()
             receive()
             hash()
+            securityLock()
             certificate()
             signatureEncoding()
             signatureCheck()
@@ -208,6 +209,28 @@ public enum Explainer {
             step("hash", verdict.digest.isEmpty ? .fail : .ok, lines)
         }
 
+        /// The CC3220SF's tamper lock, checked before anything else in the close, and what this close adds to it.
+        mutating func securityLock() {
+            guard inputs.profile == .cc3220SimpleLink, verdict.outcome != .selfTestStarted, let simpleLink = verdict.simpleLink else { return }
+            let before = simpleLink.securityAlertsBefore, after = simpleLink.securityAlertsAfter, threshold = simpleLink.securityAlertThreshold
+            if simpleLink.error == .deviceLockedSecurityAlert {
+                step("security alerts", .fail, [
+                    "\(before) security alerts counted, threshold \(threshold): the device is locked and checks nothing",
+                    "\(SimpleLinkError.deviceLockedSecurityAlert.name) (\(SimpleLinkError.deviceLockedSecurityAlert.rawValue)): \(verdict.palStatus.mainName) \(verdict.palStatus.hex); only a return to factory image (or reprogramming) resets the count",
+                ])
+                return
+            }
+            var lines = ["\(before) security alert\(before == 1 ? "" : "s") counted before this close, threshold \(threshold): not locked"]
+            if after > before, let error = simpleLink.error {
+                lines.append("this close's \(error.name) is a security alert: the count becomes \(after)" + (simpleLink.lockedAfter
+                    ? ", the threshold: every later secure close gets \(SimpleLinkError.deviceLockedSecurityAlert.name) (\(SimpleLinkError.deviceLockedSecurityAlert.rawValue))"
+                    : " (\(threshold - after) more before the device locks)"))
+            } else {
+                lines.append("this close adds no security alert; the count stays \(after)")
+            }
+            step("security alerts", .ok, lines)
+        }
+
         var usedCertificate: [UInt8]? {
             if case .found(let bytes) = verdict.certificateLookup { return bytes }
             return verdict.usedFallbackCertificate ? inputs.fallbackCertificate : nil
@@ -219,7 +242,7 @@ public enum Explainer {
             var lines: [String] = []
             var failed = false
             switch verdict.certificateLookup {
-            case .found?: lines.append("'\(certFile)' found by the job's certfile")
+            case .found?: lines.append("'\(certFile)' found by the job's certfile" + (inputs.profile == .cc3220SimpleLink ? " in the SimpleLink file system" : ""))
             case .notFound?:
                 if verdict.usedFallbackCertificate {
                     lines.append("no certificate named '\(certFile)'; the PAL fell back to its compiled-in certificate")
@@ -232,7 +255,9 @@ public enum Explainer {
                 failed = !verdict.usedFallbackCertificate
             case nil: break
             }
-            if let bytes = usedCertificate { lines += describeCertificate(bytes) }
+            if let bytes = usedCertificate {
+                lines += inputs.profile == .cc3220SimpleLink ? Self.describeSimpleLinkCertificate(bytes) : describeCertificate(bytes)
+            }
             switch verdict.signatureFailure {
             case .certificateUnparsable(let why)?, .unsupportedKey(let why)?:
                 lines.append("refused: \(why)")
@@ -241,6 +266,9 @@ public enum Explainer {
             }
             if verdict.palStatus.main == UInt32(PALMain.badSignerCert.rawValue) { failed = true }
             if let simpleLink = verdict.simpleLink {
+                for (index, link) in simpleLink.steps.enumerated() {
+                    lines.append("chain step \(index + 1): '\(link.certificate)' was issued by '\(link.issuer)': " + Self.describe(link.lookup))
+                }
                 if !simpleLink.chain.isEmpty { lines.append("chain: " + simpleLink.chain.joined(separator: " <- issued by <- ")) }
                 if let root = simpleLink.root { lines.append("the chain ends in the catalog root from '\(root)'") }
                 if let error = simpleLink.error, Self.isCertificateError(error) {
@@ -251,9 +279,31 @@ public enum Explainer {
             step("certificate", failed ? .fail : .ok, lines)
         }
 
+        static func describe(_ lookup: SimpleLinkEvidence.ChainStep.Lookup) -> String {
+            switch lookup {
+            case .catalogRoot(let file?): "a catalog root of that name (from '\(file)') verifies its signature"
+            case .catalogRoot(nil): "catalog roots have that name, but none of their keys verifies its signature"
+            case .noCommonName: "no catalog root has that name, and it has no commonName to look up as a file"
+            case .file(let name, true): "no catalog root has that name; looked up the file '\(name)' (its commonName): found"
+            case .file(let name, false): "no catalog root has that name; looked up the file '\(name)' (its commonName): not found"
+            }
+        }
+
+        /// The certificate as the network processor reads it (DER only, RSA keys from 1024 bits).
+        static func describeSimpleLinkCertificate(_ bytes: [UInt8]) -> [String] {
+            switch SimpleLinkCertificate.read(bytes) {
+            case .failure(let why): return ["\(bytes.count) bytes that are not one DER certificate: \(why.message)"]
+            case .success(let certificate):
+                return [
+                    "subject \(certificate.subjectText), issuer \(certificate.issuerText), \(certificate.keyDescription), signed \(certificate.signatureAlgorithmName)",
+                    "SHA-256 fingerprint \(Hex.string(SHA256.hash(data: bytes))); the device does not check dates",
+                ]
+            }
+        }
+
         static func isCertificateError(_ error: SimpleLinkError) -> Bool {
             switch error {
-            case .wrongSignatureSecurityAlert, .illegalSignature: false
+            case .wrongSignatureSecurityAlert, .illegalSignature, .deviceLockedSecurityAlert: false
             case .wrongSignatureOrCertificateNameLength: false
             default: true
             }
@@ -285,6 +335,15 @@ public enum Explainer {
         mutating func signatureEncoding() {
             guard verdict.outcome != .selfTestStarted else { return }
             var lines = SignatureAnatomy.describe(job.signature, key: signerKey)
+            if inputs.profile == .cc3220SimpleLink {
+                // The network processor's own reading: the modulus the chain walk found, and TI's 256-byte bound.
+                let count = job.signature.count
+                if let modulus = verdict.simpleLink?.modulusBytes, let key = verdict.simpleLink?.signerKey {
+                    lines = ["\(count) bytes for an \(key) key whose modulus is \(modulus) bytes" + (count == modulus ? " (equal, as PKCS#1 v1.5 needs)" : ": they must be equal")]
+                } else {
+                    lines = [count == 0 ? "no signature bytes" : "\(count) bytes; sl_FsClose takes 1 to \(SimpleLinkClose.maxSignatureLength) (RSA-1024 or RSA-2048)"]
+                }
+            }
             var failed = false
             switch verdict.signatureFailure {
             case .emptySignature?:

@@ -12,7 +12,8 @@ struct ExplainCommand: AsyncParsableCommand {
             Takes the same inputs as 'otarig verify' and runs the same twin, then shows each check in the order \
             the device makes it: the job document (and which base64 rule a bad signature value broke), self test, \
             protocols, file create, the block-by-block receive (filesize against the image), the hash it \
-            computed, the certificate it picked and why, what the signature's bytes are (DER or raw r‖s, \
+            computed, the certificate it picked and why (on cc3220-simplelink: the security-alert count and lock, then \
+            each chain step: the issuer file name looked up, found or not, and which catalog root), what the signature's bytes are (DER or raw r‖s, \
             lengths, leading zeros, high-S; RSA length against the modulus), and the signature check. The first \
             failing step is where the device stopped; later steps are not reached.
 

@@ -9,8 +9,29 @@ struct TwinOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The PAL profile: esp32-mbedtls, posix-openssl or cc3220-simplelink.", valueName: "profile"))
     var profile: String = PALProfile.esp32MbedTLS.rawValue
 
-    @Option(name: .customLong("root-catalog"), help: ArgumentHelp("cc3220-simplelink: the trusted root certificates (PEM or DER files) the network processor checks the chain against; a file revoked.txt lists revoked certificates by SHA-1 or SHA-256 fingerprint.", valueName: "dir"))
+    @Option(name: .customLong("root-catalog"), help: ArgumentHelp("cc3220-simplelink: the trusted root certificates (PEM or DER files) the network processor checks the chain against; a file revoked.txt lists revoked certificates by SHA-1 or SHA-256 fingerprint. The signer and its intermediates are not here but in --cert-dir, the SimpleLink file system: the signer as DER under the job's certfile, each intermediate as DER under its own commonName (its 'Issued To' name), exactly as TI's file system holds them.", valueName: "dir"))
     var rootCatalog: String?
+
+    @Option(name: .customLong("security-alerts"), help: ArgumentHelp("cc3220-simplelink: the security alerts the device has counted so far (default 0). The network processor counts every *_SECURITY_ALERT result of a secure close: a wrong signature (-10289), a broken chain (-10292), a revoked certificate (-10273). When the count reaches --alert-threshold the device locks: every later secure close is SL_ERROR_DEVICE_LOCKED_SECURITY_ALERT (-28674; the PAL reports OtaPalFileClose 0xeeff8ffe) until a return to factory image. The JSON's device.simpleLink.securityAlertsAfter is the count to pass to the next run.", valueName: "n"))
+    var securityAlerts: Int?
+
+    @Option(name: .customLong("alert-threshold"), help: ArgumentHelp("cc3220-simplelink: the device's SecurityAlertThreshold (default 15, what TI's image tools and mos write). With --security-alerts at or over it the device is already locked.", valueName: "n"))
+    var alertThreshold: Int?
+
+    /// The CC3220SF's security-alert count and threshold, checked: (count so far, threshold).
+    func securityAlertState(for profile: PALProfile) throws -> (alerts: Int, threshold: Int) {
+        guard profile == .cc3220SimpleLink else {
+            if securityAlerts != nil || alertThreshold != nil {
+                throw OtarigError("--security-alerts and --alert-threshold are for the cc3220-simplelink profile (the SimpleLink network processor's tamper lock); the \(profile.rawValue) PAL has none, drop them")
+            }
+            return (0, 15)
+        }
+        let alerts = securityAlerts ?? 0
+        let threshold = alertThreshold ?? 15
+        guard alerts >= 0 else { throw OtarigError("--security-alerts \(alerts) is negative; pass the number of alerts the device has counted (0 on a fresh device)") }
+        guard threshold >= 1 else { throw OtarigError("--alert-threshold \(threshold) must be at least 1 (TI's default is 15)") }
+        return (alerts, threshold)
+    }
 
     @Option(help: ArgumentHelp("Signer facts (revocations, expiry) captured with 'otarig facts capture': otarig-signer-facts/1 JSON.", valueName: "file"))
     var revocations: String?
@@ -109,12 +130,17 @@ struct TwinSession {
         let loaded = try inputs.load(defaultSignatureKey: profile.signatureKey)
         let fallback = try inputs.fallbackCertificate.map { try Array(Files.read($0, what: "fallback certificate")) }
         let facts = try await options.loadFacts()
+        let alerts = try options.securityAlertState(for: profile)
 
         let directory = inputs.certificateDirectory
+        // The CC3220SF: --cert-dir is the SimpleLink file system's root; the close reads any file there by name.
+        var fileSystem: SimpleLinkFileSystem?
+        if profile == .cc3220SimpleLink { fileSystem = { @Sendable name in SimpleLinkDirectory.read(name, in: directory) } }
         let deviceInputs = DeviceInputs(
             profile: profile, jobDocument: loaded.document.bytes, image: loaded.image, signatureKey: loaded.key.name,
             runningVersion: loaded.version, platformPendingCommit: inputs.platformState == .pendingCommit,
-            fallbackCertificate: fallback, rootCatalog: catalog) { name in CertificateDirectory.lookup(name, in: directory) }
+            fallbackCertificate: fallback, rootCatalog: catalog, fileSystem: fileSystem, securityAlerts: alerts.alerts,
+            securityAlertThreshold: alerts.threshold) { name in CertificateDirectory.lookup(name, in: directory) }
         return TwinSession(profile: profile, loaded: loaded, run: TwinRun.run(deviceInputs, facts: facts, now: now))
     }
 }

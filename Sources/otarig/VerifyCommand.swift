@@ -22,7 +22,9 @@ struct VerifyCommand: AsyncParsableCommand {
             label then the compiled-in one), posix-openssl (OpenSSL: strict DER, PEM certificates only, always \
             SHA-256, BadSignerCert when the certificate does not read), cc3220-simplelink (TI's network \
             processor: RSA PKCS#1 v1.5 over the file's SHA-1, the DER certificate under certfile chained to a root \
-            in --root-catalog, SimpleLink error codes as the SignatureCheckFailed sub-code, files up to 512 KiB).
+            in --root-catalog through issuer files named by their 'Issued To' commonName in --cert-dir, SimpleLink \
+            error codes as the SignatureCheckFailed sub-code, files up to 512 KiB, and the tamper lock after \
+            --alert-threshold security alerts, see --security-alerts).
 
             The image comes with its job document (--image, --job-doc), or as the signed object a signing job \
             wrote (--signed-object, and --payload for JSONDetached); without --job-doc otarig makes the document \
@@ -36,6 +38,10 @@ struct VerifyCommand: AsyncParsableCommand {
                   --revocations facts.json --json
               otarig verify --profile cc3220-simplelink --signed-object signed.json --cert-dir fs/ \\
                   --root-catalog catalog/
+                  (fs/ holds tisigner.crt.der and, for a chain, 'my intermediate' = the intermediate's DER
+                  named by its commonName; catalog/ holds the root, e.g. dummy-root-ca-cert)
+              otarig verify --profile cc3220-simplelink --image fw.bin --job-doc job.json --cert-dir fs/ \\
+                  --root-catalog catalog/ --security-alerts 14 --json
             Exit status: 0 the device accepts and policy passes (or --device-only), 1 reject, 2 bad input.
             """
     )
@@ -95,5 +101,18 @@ enum CertificateDirectory {
               let data = FileManager.default.contents(atPath: path)
         else { return .unreadable }
         return .found(Array(data))
+    }
+}
+
+/// A directory as the CC3220SF's SimpleLink file system: a name relative to the directory is a regular file's
+/// bytes, whatever their size; anything else (no file, a directory, a name with "..") is no file. The close has
+/// already dropped a leading "/".
+enum SimpleLinkDirectory {
+    static func read(_ name: String, in directory: String) -> [UInt8]? {
+        guard !name.isEmpty, !name.contains("..") else { return nil }
+        let path = directory + "/" + name
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, let data = FileManager.default.contents(atPath: path) else { return nil }
+        return Array(data)
     }
 }

@@ -288,9 +288,11 @@ def test_twin_agrees_with_mbedtls_and_openssl(otarig_bin, openssl_bin, tmp_path)
 #
 # The network processor's checks (the CC3220SF PAL, aws/amazon-freertos @41244b00
 # vendors/ti/boards/cc3220_launchpad/ports/ota_pal_for_aws/ota_pal.c, and TI's SimpleLink `fs.h`), each made here by
-# openssl in the twin's order: the certificate file as DER (`openssl x509 -inform DER`), an RSA key, the catalog's
-# revocation list (SHA-1 fingerprints from `openssl x509 -fingerprint`), the chain to a catalog root (`openssl verify
-# -no_check_time`, error 20 = no such root, 7 = a link's signature), the signature's length against the modulus, then
+# openssl in the spec's order (spec/simplelink-close.md): the certificate file as exactly one DER certificate
+# (`openssl x509 -inform DER -outform DER` gives back the same bytes), an RSA key, the chain to a catalog root through
+# the intermediate stored under its commonName (`openssl verify -no_check_time`, error 20 = no such root, 7 = a link's
+# signature), the catalog's revocation list over the chain (SHA-1 fingerprints from `openssl x509 -fingerprint`), the
+# signature's length against the modulus, then
 # RSA PKCS#1 v1.5 over the file's SHA-1 (`openssl pkeyutl -verify -rawin -digest sha1`). The SimpleLink code that says
 # which check failed is compared, as the status word the PAL reports.
 
@@ -351,11 +353,11 @@ class TIMaterial:
         (directory / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
         (directory / "intermediate.pem").write_bytes(intermediate.public_bytes(serialization.Encoding.PEM))
         for name, cert in self.certs.items():
-            der = cert.public_bytes(serialization.Encoding.DER)
-            if name == "signer-via-intermediate":
-                der += intermediate.public_bytes(serialization.Encoding.DER)  # the chain file: signer, then intermediate
-            (directory / "fs" / f"{name}.der").write_bytes(der)
+            (directory / "fs" / f"{name}.der").write_bytes(cert.public_bytes(serialization.Encoding.DER))
             (directory / "pem" / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        # TI's layout (reference cc3220-bootloader.md §5.3 item 4): the intermediate is a file of its own, named exactly
+        # its "Issued To" commonName, relative to the file system's root.
+        (directory / "fs" / "otarig intermediate").write_bytes(intermediate.public_bytes(serialization.Encoding.DER))
         (directory / "fs" / "signer-as-pem.der").write_bytes(self.certs["signer"].public_bytes(serialization.Encoding.PEM))
         (directory / "pem" / "signer-as-pem.pem").write_bytes(self.certs["signer"].public_bytes(serialization.Encoding.PEM))
         fingerprint = self.certs["signer-revoked"].fingerprint(hashes.SHA1()).hex(":").upper()
@@ -410,7 +412,7 @@ def make_cc3220_case(index, rng, material, root: Path):
 
 
 def openssl_cc3220(case, material: TIMaterial):
-    """The twin's model of sl_FsClose, every check made by openssl; the expected PAL status word."""
+    """The spec's sl_FsClose (spec/simplelink-close.md), every check made by openssl; the expected PAL status word."""
     d, m = case["dir"], material.dir
     signature = case["signature"]
     if not case["certfile"] or not signature or len(signature) > 256:
@@ -419,22 +421,28 @@ def openssl_cc3220(case, material: TIMaterial):
     if not fs_file.is_file():
         return SL["no-file"]
     pem = m / "pem" / f"{case['cert']}.pem"
-    if subprocess.run(["openssl", "x509", "-inform", "DER", "-in", str(fs_file), "-noout"], capture_output=True).returncode != 0:
+    # Exactly one DER certificate: openssl reads it and writes back the same bytes.
+    reencoded = subprocess.run(["openssl", "x509", "-inform", "DER", "-in", str(fs_file), "-outform", "DER"], capture_output=True)
+    if reencoded.returncode != 0 or reencoded.stdout != fs_file.read_bytes():
         return SL["chain"]
     text = subprocess.run(["openssl", "x509", "-in", str(pem), "-noout", "-text"], capture_output=True, text=True).stdout
     if "rsaEncryption" not in text.split("Subject Public Key Info", 1)[1][:200]:
         return SL["chain"]
-    revoked = {line.strip().upper() for line in (m / "catalog" / "revoked.txt").read_text().splitlines() if line and not line.startswith("#")}
-    fingerprint = subprocess.run(["openssl", "x509", "-in", str(pem), "-noout", "-fingerprint", "-sha1"], capture_output=True,
-                                 text=True).stdout.strip().split("=", 1)[1].upper()
-    if fingerprint in revoked:
-        return SL["revoked"]
+    # The chain walk: the intermediate is the file under its commonName in fs/ (openssl gets it as -untrusted).
     untrusted = ["-untrusted", str(m / "intermediate.pem")] if case["cert"] == "signer-via-intermediate" else []
     chain = subprocess.run(["openssl", "verify", "-no_check_time", "-auth_level", "0", "-CAfile", str(m / "root.pem"), *untrusted, str(pem)],
                            capture_output=True, text=True)
     if chain.returncode != 0:
         output = chain.stdout + chain.stderr
         return SL["root-unknown"] if "error 20 " in output or "error 2 " in output else SL["chain"]
+    # Revocation after the chain, over every certificate of it (spec step 7).
+    revoked = {line.strip().upper() for line in (m / "catalog" / "revoked.txt").read_text().splitlines() if line and not line.startswith("#")}
+    chain_pems = [pem, *([m / "intermediate.pem"] if untrusted else []), m / "root.pem"]
+    for chain_pem in chain_pems:
+        fingerprint = subprocess.run(["openssl", "x509", "-in", str(chain_pem), "-noout", "-fingerprint", "-sha1"], capture_output=True,
+                                     text=True).stdout.strip().split("=", 1)[1].upper()
+        if fingerprint in revoked:
+            return SL["revoked"]
     modulus = subprocess.run(["openssl", "x509", "-in", str(pem), "-noout", "-modulus"], capture_output=True, text=True).stdout.strip()
     if len(signature) != len(modulus.split("=", 1)[1]) // 2:
         return SL["illegal-signature"]

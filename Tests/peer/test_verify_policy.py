@@ -211,6 +211,7 @@ BAD_INPUTS = {
     "cc3220 without a catalog": (lambda p: None, ["--image", "fw.bin", "--job-doc", "good.json", "--profile", "cc3220-simplelink"], "--root-catalog"),
     "garbage root catalog": (lambda p: ((p / "cat").mkdir(), (p / "cat" / "root.pem").write_bytes(os.urandom(100))),
                              ["--image", "fw.bin", "--job-doc", "good.json", "--profile", "cc3220-simplelink", "--root-catalog", "cat"], "root.pem"),
+    "security alerts on a PAL without a tamper lock": (lambda p: None, ["--image", "fw.bin", "--job-doc", "good.json", "--security-alerts", "3"], "--security-alerts"),
     "unreachable signer": (lambda p: None, ["--image", "fw.bin", "--job-doc", "good.json", "--signer", "http://127.0.0.1:9"], "127.0.0.1:9"),
 }
 

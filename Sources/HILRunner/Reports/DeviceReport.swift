@@ -55,6 +55,10 @@ public enum DeviceConsole {
             return ("REJECTED: block \(verdict.blockIndex) arrived with \(verdict.blockSize) bytes, which filesize does not allow (Block range check failed)",
                     "the image is \(context.imageSize) bytes but the job's filesize is \(job?.fileSize ?? 0): they must be equal")
         case .rejectedWrite:
+            if let simpleLink = verdict.simpleLink, let error = simpleLink.error {
+                return ("REJECTED: \(verdict.palStatus.mainName) (status \(verdict.palStatus.hex)): SimpleLink \(error.name) (\(error.rawValue))",
+                        simpleLink.detail)
+            }
             if verdict.palStatus.main == UInt32(PALMain.fileClose.rawValue) {
                 return ("REJECTED: \(verdict.palStatus.mainName) (status \(verdict.palStatus.hex)): the signature verified, but the signature block the ESP32 PAL writes after the image does not fit the partition",
                         "the image is \(job?.fileSize ?? 0) bytes; keep it at least 80 bytes under the OTA partition's size")
@@ -66,7 +70,9 @@ public enum DeviceConsole {
                     "the CC3220SF PAL takes files of at most 512 KiB (sub-code 0x80000); build a smaller image")
         case .rejectedSignature:
             if let simpleLink = verdict.simpleLink, let error = simpleLink.error {
-                let alert = error.isSecurityAlert ? "; a security alert: the device counts these and locks itself after 15 (by default)" : ""
+                let alert = error.isSecurityAlert
+                    ? "; a security alert: the device's count is now \(simpleLink.securityAlertsAfter) of \(simpleLink.securityAlertThreshold)" + (simpleLink.lockedAfter ? ", so it is locked from the next close" : " before it locks")
+                    : ""
                 return ("REJECTED: \(verdict.palStatus.mainName) (status \(verdict.palStatus.hex)): SimpleLink \(error.name) (\(error.rawValue))",
                         (simpleLink.detail ?? "") + alert)
             }
@@ -107,6 +113,13 @@ public struct DeviceReport: Codable, Equatable, Sendable {
         public var detail: String?
         public var chain: [String]
         public var root: String?
+        /// Each chain step: the issuer sought and where it was found ("catalog root 'f'", "file 'n': found").
+        public var steps: [String]?
+        /// The device's security-alert count before and after this close, and its lock threshold.
+        public var securityAlertsBefore: Int?
+        public var securityAlertsAfter: Int?
+        public var alertThreshold: Int?
+        public var locked: Bool?
     }
 
     public var outcome: String
@@ -154,10 +167,24 @@ public struct DeviceReport: Codable, Equatable, Sendable {
         failure = verdict.signatureFailure?.explanation ?? verdict.simpleLink?.detail
         simpleLink = verdict.simpleLink.map {
             SimpleLink(error: $0.error?.name, code: $0.error?.rawValue, securityAlert: $0.error?.isSecurityAlert ?? false,
-                       detail: $0.detail, chain: $0.chain, root: $0.root)
+                       detail: $0.detail, chain: $0.chain, root: $0.root, steps: $0.steps.map(Self.describe),
+                       securityAlertsBefore: $0.securityAlertsBefore, securityAlertsAfter: $0.securityAlertsAfter,
+                       alertThreshold: $0.securityAlertThreshold, locked: $0.lockedAfter)
         }
         log = verdict.log.map { Line(level: $0.level.rawValue, text: $0.text) }
         statuses = verdict.statuses.map { Published(jobId: $0.jobId, payload: $0.payload) }
+    }
+}
+
+extension DeviceReport {
+    static func describe(_ step: SimpleLinkEvidence.ChainStep) -> String {
+        let found: String = switch step.lookup {
+        case .catalogRoot(let file?): "catalog root '\(file)'"
+        case .catalogRoot(nil): "catalog root of that name with another key"
+        case .noCommonName: "no commonName to look up"
+        case .file(let name, let found): "file '\(name)': \(found ? "found" : "not found")"
+        }
+        return "\(step.certificate) <- \(step.issuer): \(found)"
     }
 }
 
