@@ -40,7 +40,7 @@ public struct DeviceInputs: Sendable {
     /// The CC3220SF's SimpleLink file system: the signer certificate under certfile and each issuer certificate
     /// under its "Issued To" name, relative to the file system's root. nil: read through `certificates` (a file
     /// found is its bytes, one unreadable is empty, so it reads as no certificate).
-    public var fileSystem: SimpleLinkFileSystem?
+    public var fileSystem: SimpleLinkFileLookup?
     /// The CC3220SF's security-alert count before this close (0 on a fresh device) and its lock threshold (15 by
     /// default); at the threshold every secure close is SL_ERROR_DEVICE_LOCKED_SECURITY_ALERT.
     public var securityAlerts: Int
@@ -57,7 +57,7 @@ public struct DeviceInputs: Sendable {
                 runningVersion: UInt32 = 0x0100_0000, platformPendingCommit: Bool = false,
                 fallbackCertificate: [UInt8]? = nil, limits: JobDocumentLimits = .freeRTOSDefaults,
                 rootCatalog: RootCatalog? = nil, devicePolicy: DevicePolicyConfig? = nil, partitionSize: Int? = nil,
-                fileSystem: SimpleLinkFileSystem? = nil, securityAlerts: Int = 0,
+                fileSystem: SimpleLinkFileLookup? = nil, securityAlerts: Int = 0,
                 securityAlertThreshold: Int = 15,
                 certificates: @escaping @Sendable (String) -> CertificateLookup) {
         self.profile = profile
@@ -78,7 +78,7 @@ public struct DeviceInputs: Sendable {
     }
 
     /// The file system the CC3220SF close reads: `fileSystem`, or `certificates` seen as one.
-    public var simpleLinkFiles: SimpleLinkFileSystem {
+    public var simpleLinkFiles: SimpleLinkFileLookup {
         if let fileSystem { return fileSystem }
         let certificates = self.certificates
         return { name in

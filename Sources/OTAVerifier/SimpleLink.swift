@@ -81,7 +81,7 @@ public enum SimpleLinkError: Int32, CaseIterable, Sendable {
 
 /// The SimpleLink file system as the network processor sees it: a file's bytes by its name relative to the file
 /// system's root, or nil when no such file exists. The close normalises names before asking (`SimpleLinkClose.file`).
-public typealias SimpleLinkFileSystem = @Sendable (String) -> [UInt8]?
+public typealias SimpleLinkFileLookup = @Sendable (String) -> [UInt8]?
 
 /// The trusted roots the network processor checks certificate chains against: TI's catalog (the playground catalog
 /// on development boards), here as certificates, with the catalog's revocation list as certificate fingerprints.
@@ -219,7 +219,7 @@ enum SimpleLinkClose {
 
     /// A file by name as the network processor resolves it [TI "relative to the file system's root folder"]; OURS:
     /// one leading "/" is ignored, and an empty name or one containing ".." is not found.
-    static func file(_ name: String, in files: SimpleLinkFileSystem) -> [UInt8]? {
+    static func file(_ name: String, in files: SimpleLinkFileLookup) -> [UInt8]? {
         let relative = name.hasPrefix("/") ? String(name.dropFirst()) : name
         guard !relative.isEmpty, !relative.contains("..") else { return nil }
         return files(relative)
@@ -227,7 +227,7 @@ enum SimpleLinkClose {
 
     /// sl_FsClose's authentication, spec steps 0-10, with the security-alert count before the close.
     static func close(certFile: String, signature: [UInt8], digest: Insecure.SHA1Digest, catalog: RootCatalog?,
-                      securityAlerts: Int, threshold: Int, files: SimpleLinkFileSystem) -> SimpleLinkEvidence {
+                      securityAlerts: Int, threshold: Int, files: SimpleLinkFileLookup) -> SimpleLinkEvidence {
         var evidence = SimpleLinkEvidence()
         evidence.securityAlertsBefore = securityAlerts
         evidence.securityAlertsAfter = securityAlerts
@@ -238,7 +238,7 @@ enum SimpleLinkClose {
     }
 
     private static func run(_ evidence: inout SimpleLinkEvidence, certFile: String, signature: [UInt8], digest: Insecure.SHA1Digest,
-                            catalog: RootCatalog?, files: SimpleLinkFileSystem) {
+                            catalog: RootCatalog?, files: SimpleLinkFileLookup) {
         func fail(_ error: SimpleLinkError, _ detail: String) {
             evidence.error = error
             evidence.detail = detail

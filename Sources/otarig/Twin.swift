@@ -134,7 +134,7 @@ struct TwinSession {
 
         let directory = inputs.certificateDirectory
         // The CC3220SF: --cert-dir is the SimpleLink file system's root; the close reads any file there by name.
-        var fileSystem: SimpleLinkFileSystem?
+        var fileSystem: SimpleLinkFileLookup?
         if profile == .cc3220SimpleLink { fileSystem = { @Sendable name in SimpleLinkDirectory.read(name, in: directory) } }
         let deviceInputs = DeviceInputs(
             profile: profile, jobDocument: loaded.document.bytes, image: loaded.image, signatureKey: loaded.key.name,

@@ -156,7 +156,7 @@ struct SimpleLinkNWPTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otarig-simplelink-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let pem = try PEMDocument(type: "CERTIFICATE", derBytes: root.der).pemString
+        let pem = PEMDocument(type: "CERTIFICATE", derBytes: root.der).pemString
         try Data(pem.utf8).write(to: directory.appendingPathComponent("dummy-root-ca-cert.pem"))
         let fingerprint = SHA256.hash(data: signer.der).map { String(format: "%02X", $0) }.joined(separator: ":")
         try Data("# revoked by otarig's test\n\(fingerprint)\n".utf8).write(to: directory.appendingPathComponent("revoked.txt"))
