@@ -187,7 +187,7 @@ struct SimCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Which chip the bootloader says it is: cc3220sf (the default) or cc3200 (the identity cc3200tool supports: it refuses a CC3220).", valueName: "chip"))
         var identity: String = "cc3220sf"
 
-        @Option(name: .customLong("root-catalog"), help: ArgumentHelp("The trusted roots the signed close checks chains against: a directory of PEM or DER root certificates, with revoked.txt listing revoked certificates by SHA-1 or SHA-256 fingerprint (as otarig verify --root-catalog). Default: Boards/cc3220-playground (otarig's stand-in for TI's playground catalog).", valueName: "dir"))
+        @Option(name: .customLong("root-catalog"), help: ArgumentHelp("The trusted roots the signed close checks chains against: a directory of PEM or DER root certificates, with revoked.txt listing revoked certificates by SHA-1 or SHA-256 fingerprint (as otarig verify --root-catalog). Default: Boards/cc3220-playground/catalog (otarig's stand-in for TI's playground catalog).", valueName: "dir"))
         var rootCatalog: String?
 
         @Option(name: .customLong("default-cert"), help: ArgumentHelp("The certificate file a close with an empty certificate name uses (cc3200tool and mos send none).", valueName: "name"))
@@ -227,7 +227,7 @@ struct SimCommand: ParsableCommand {
                 throw OtarigError("--identity '\(identity)' is not one the simulator plays: use cc3220sf or cc3200")
             }
             guard alertThreshold >= 1, alertThreshold <= 255 else { throw OtarigError("--alert-threshold \(alertThreshold) is out of range: 1 to 255") }
-            let catalogDirectory = rootCatalog ?? boardFiles.path + "/cc3220-playground"
+            let catalogDirectory = rootCatalog ?? boardFiles.path + "/cc3220-playground/catalog"
             let close = try SimulatedNetworkProcessor.signedClose(rootCatalog: catalogDirectory, explicit: rootCatalog != nil)
             let simulator: SimulatedCC3220SF
             do {
@@ -293,7 +293,7 @@ enum SimulatedNetworkProcessor {
         guard FileManager.default.fileExists(atPath: rootCatalog, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw OtarigError(explicit
                 ? "--root-catalog '\(rootCatalog)' is not a directory: pass a directory of PEM or DER root certificates"
-                : "no root catalog at '\(rootCatalog)' (the board directory's cc3220-playground): pass --root-catalog DIR or --boards-dir")
+                : "no root catalog at '\(rootCatalog)' (the board directory's cc3220-playground/catalog): pass --root-catalog DIR or --boards-dir")
         }
         let catalog: SimpleLinkNWP.Catalog
         do {
