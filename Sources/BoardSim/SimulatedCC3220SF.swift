@@ -123,38 +123,72 @@ public final class SimulatedCC3220SF: @unchecked Sendable {
                 hostPresent = true
                 if flags & PseudoTerminal.flushRead != 0, !heldInReset {
                     if verbose { log("host flushed its input: break") }
-                    perform(machine.breakDetected())
+                    var actions = machine.breakDetected()
+                    if actions.isEmpty && machine.isInBootloader {
+                        // A break in the middle of a session: the host gave up on an exchange and starts over. What a
+                        // real ROM does then is unknown (reference §8); the simulator restarts its bootloader, so a
+                        // host can always recover with a break, as it would with a reset.
+                        powerCycle(reason: "a break in the middle of a session")
+                        actions = machine.breakDetected()
+                    }
+                    perform(actions)
                 }
             case .data(let bytes):
                 hostPresent = true
                 guard !heldInReset else { continue }
                 if simulateBaudRate { Thread.sleep(forTimeInterval: Double(bytes.count * 10) / Double(CC3220Bootloader.baudRate)) }
-                var received = bytes
-                if let faults, isWholeFrame(received), random.chance(faults.rate) {
-                    switch random.next() % 3 {
-                    case 0:
-                        log("fault: lost a \(received.count)-byte frame")
-                        continue
-                    case 1:
-                        let bit = Int(random.next() % UInt64((received.count - 3) * 8))
-                        received[3 + bit / 8] ^= UInt8(1) << UInt8(bit % 8)
-                        log("fault: flipped bit \(bit) of a \(received.count)-byte frame's payload")
-                    default:
-                        log("fault: answering \(faults.delay) s late")
-                        Thread.sleep(forTimeInterval: faults.delay)
-                    }
+                guard let faults else {
+                    perform(machine.bytesReceived(bytes))
+                    continue
                 }
-                perform(machine.bytesReceived(received))
+                faultBuffer += bytes
+                for var unit in takeUnits() {
+                    if unit.count > 3, random.chance(faults.rate) {
+                        switch random.next() % 3 {
+                        case 0:
+                            log("fault: lost a \(unit.count)-byte frame")
+                            continue
+                        case 1:
+                            let bit = Int(random.next() % UInt64((unit.count - 3) * 8))
+                            unit[3 + bit / 8] ^= UInt8(1) << UInt8(bit % 8)
+                            log("fault: flipped bit \(bit) of a \(unit.count)-byte frame's payload")
+                        default:
+                            log("fault: answering \(faults.delay) s late")
+                            Thread.sleep(forTimeInterval: faults.delay)
+                        }
+                    }
+                    perform(machine.bytesReceived(unit))
+                }
             }
         }
         for lines in control?() ?? [] { setLines(dtr: lines.dtr, rts: lines.rts) }
         saveIfChanged()
     }
 
-    /// Whether `bytes` is exactly one host frame (so a fault on it does not desynchronise the bootloader's parser).
-    private func isWholeFrame(_ bytes: [UInt8]) -> Bool {
-        guard bytes.count >= 4 else { return false }
-        return Int(bytes[0]) << 8 | Int(bytes[1]) == bytes.count - 1
+    /// Host bytes not yet cut into whole units, when faults are on.
+    private var faultBuffer: [UInt8] = []
+
+    /// Cuts the host's bytes into whole units (an ACK, a frame, or a byte that starts neither), so a fault hits one
+    /// whole frame and the bootloader's parser stays in step, however the pty split the bytes.
+    private func takeUnits() -> [[UInt8]] {
+        var units: [[UInt8]] = []
+        while !faultBuffer.isEmpty {
+            if faultBuffer.starts(with: CC3220Bootloader.ack) {
+                units.append(Array(faultBuffer.prefix(2)))
+                faultBuffer.removeFirst(2)
+                continue
+            }
+            guard faultBuffer.count >= 2 else { break }
+            let length = Int(faultBuffer[0]) << 8 | Int(faultBuffer[1])
+            guard length >= 3, length - 2 <= CC3220Bootloader.maxFramePayload else {
+                units.append([faultBuffer.removeFirst()])
+                continue
+            }
+            guard faultBuffer.count >= length + 1 else { break }
+            units.append(Array(faultBuffer.prefix(length + 1)))
+            faultBuffer.removeFirst(length + 1)
+        }
+        return units
     }
 
     /// The host changed the lines (under umockdev, or through the control channel).
@@ -182,6 +216,7 @@ public final class SimulatedCC3220SF: @unchecked Sendable {
         machine.powerCycled()
         pendingSend = nil
         openFile = nil
+        faultBuffer = []
     }
 
     private func firePendingSend() {

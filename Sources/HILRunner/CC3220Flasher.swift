@@ -85,6 +85,42 @@ public final class CC3220Flasher: Flasher {
         }
     }
 
+    /// Attempts at a transfer (a file write or read, a raw read) before a failure on the wire is final.
+    public var attempts = 3
+
+    /// Runs a transfer; when the wire fails it (no answer, a garbled reply), waits for the line to go quiet, breaks
+    /// into the bootloader again and starts the transfer over, up to `attempts` times. A file is never half-written
+    /// by this: an unclosed file does not exist on the device.
+    private func transfer(_ operation: CC3220HostStateMachine.Operation, progress: String?) throws(FlashError) -> CC3220HostStateMachine.Outcome {
+        var attempt = 1
+        while true {
+            do {
+                return try run(operation, progress: progress)
+            } catch {
+                guard attempt < attempts, case .cc3220(let failure) = error else { throw error }
+                switch failure.reason {
+                case .noAnswer, .unexpectedReply: break
+                default: throw error
+                }
+                onEvent?(.retried(step: progress ?? "transfer", attempt: attempt, reason: error.description))
+                attempt += 1
+                machine = CC3220HostStateMachine()
+                drainUntilQuiet()
+                _ = try open()
+            }
+        }
+    }
+
+    /// Reads and drops what still arrives (a late answer) until the line has been quiet for a second, at most 15 s.
+    private func drainUntilQuiet() {
+        let giveUp = transport.now + 15
+        var quietSince = transport.now
+        while transport.now < giveUp, transport.now - quietSince < 1 {
+            if !transport.receive(timeout: 0.2).isEmpty { quietSince = transport.now }
+        }
+        transport.discardInput()
+    }
+
     // MARK: Flasher
 
     /// Breaks until the bootloader answers, identifies the chip and, on a CC3200/CC3220, switches the UART to the
@@ -142,10 +178,10 @@ public final class CC3220Flasher: Flasher {
         let data: [UInt8]
         switch location {
         case .file(let name):
-            guard case .readFile(_, let bytes) = try run(.readFile(name: name), progress: name) else { throw .link("READ_FILE_CHUNK gave nothing") }
+            guard case .readFile(_, let bytes) = try transfer(.readFile(name: name), progress: name) else { throw .link("READ_FILE_CHUNK gave nothing") }
             data = bytes
         case .offset(let offset):
-            guard case .rawRead(let bytes) = try run(.rawRead(storage: .serialFlash, offset: offset, length: length), progress: location.description) else {
+            guard case .rawRead(let bytes) = try transfer(.rawRead(storage: .serialFlash, offset: offset, length: length), progress: location.description) else {
                 throw .link("RAW_STORAGE_READ gave nothing")
             }
             data = bytes
@@ -190,7 +226,7 @@ public final class CC3220Flasher: Flasher {
     /// device's verdict, not a failure of the link).
     @discardableResult
     public func writeFile(_ file: CC3220FileWrite, progress: String? = nil) throws(FlashError) -> CC3220CloseStatus {
-        guard case .wroteFile(_, _, let close) = try run(.writeFile(file), progress: progress ?? file.name) else {
+        guard case .wroteFile(_, _, let close) = try transfer(.writeFile(file), progress: progress ?? file.name) else {
             throw .link("the write of \(file.name) ended without a close status")
         }
         return close

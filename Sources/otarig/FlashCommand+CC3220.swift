@@ -112,9 +112,15 @@ extension FlashCommand {
             flasher.resetByHand = { Console.error("reset the board now with SOP2 high (the SOP2 jumper fitted, then RESET)") }
         }
         var printer = FlashPrinter(path: path, images: [], staged: nil)
+        var restarts = 0
         flasher.onEvent = { event in
             switch event {
-            case .retried(_, let attempt, let reason): Console.error("no answer to the break (attempt \(attempt)): \(reason); retrying")
+            case .retried(let step, let attempt, let reason):
+                printer.finishBar()
+                if step != "connect" { restarts += 1 }
+                Console.error(step == "connect"
+                    ? "no answer to the break (attempt \(attempt)): \(reason); retrying"
+                    : "\(step): \(reason) (attempt \(attempt)); breaking in again and starting it over")
             case .connected(let chip): Console.error("connected: \(chip)")
             case .progress, .read: printer.handle(event)
             default: break
@@ -182,7 +188,7 @@ extension FlashCommand {
             case .layout(let why), .unsupported(let why):
                 throw OtarigError(why)
             default:
-                Console.error("otarig: flash failed: \(error)")
+                Console.error("otarig: flash failed\(restarts > 0 ? " (after \(restarts) restart\(restarts == 1 ? "" : "s") of the transfer)" : ""): \(error)")
                 throw ExitCode(1)
             }
         }
