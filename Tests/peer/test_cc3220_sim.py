@@ -201,3 +201,40 @@ def test_flashing_through_faults_ends_verified_or_names_the_chunk_and_the_status
         assert re.search(r"flash failed \(after 2 restarts of the transfer\): \S+( after \S+)? \(chunk \d+ at offset 0x[0-9a-f]+\): no (ACK|frame)",
                          result.stderr), result.stderr
     assert result.returncode == (0 if seed == 3 else 1), f"seed {seed} no longer plays out as recorded: {result.stderr}"
+
+
+HARNESS = Path(__file__).resolve().parent / "umockdev_reset_harness.py"
+
+
+def test_behind_umockdevs_xds110_the_flush_breaks_in_and_the_reset_lines_boot_the_application(otarig_bin, tmp_path):
+    """The simulated CC3220SF serves umockdev's fake /dev/ttyACM0 (the LaunchPad's user UART): otarig flash's flush
+    reaches it as the break through the packet-mode master, and a host driving DTR (nRESET) with RTS (SOP2) low boots
+    the application, which prints on the UART."""
+    system_python = "/usr/bin/python3"
+    probe = subprocess.run([system_python, "-c", "import gi; gi.require_version('UMockdev', '1.0')"], capture_output=True, text=True)
+    assert probe.returncode == 0, f"the system python3 lacks python3-gi or gir1.2-umockdev-1.0 (run Scripts/bootstrap): {probe.stderr}"
+    (tmp_path / "app.bin").write_bytes(b"\x5a" * 3000)
+    environment = dict(os.environ, OTARIG_HARNESS_SIM="cc3220sf", OTARIG_HARNESS_DEVICE="/dev/ttyACM0",
+                       OTARIG_HARNESS_SIM_ARGS=f"--boards-dir {BOARDS}")
+
+    def harness(*tool):
+        return subprocess.run([system_python, str(HARNESS), str(otarig_bin), str(UMOCKDEV / "xds110.umockdev"), str(tmp_path / "fs.json"),
+                               str(tmp_path / "control.fifo"), str(tmp_path / "sim.log"), "--", *map(str, tool)],
+                              capture_output=True, text=True, timeout=180, env=environment, cwd=tmp_path)
+
+    wrote = harness(otarig_bin, "flash", "--chip", "cc3220sf", "--port", "/dev/ttyACM0", "app.bin@/sys/mcuflashimg.bin", "--list")
+    assert wrote.returncode == 0, wrote.stdout + wrote.stderr
+    assert "wrote app.bin to /sys/mcuflashimg.bin: 3000 bytes" in wrote.stdout and "/sys/mcuflashimg.bin\t3000 bytes" in wrote.stdout, wrote.stdout
+    boot = ("import serial, time\n"
+            "port = serial.Serial('/dev/ttyACM0', 921600, timeout=2)\n"
+            "port.rts = False\n"            # SOP2 low
+            "port.dtr = True\n"             # nRESET held low
+            "time.sleep(0.1)\n"
+            "port.dtr = False\n"            # released: the application boots
+            "print(port.read(400).decode(errors='replace'))\n")
+    import sys
+    booted = harness(sys.executable, "-c", boot)  # pyserial, as the peer tests' python has it
+    assert booted.returncode == 0, booted.stdout + booted.stderr
+    assert "[CC3220SF] booting /sys/mcuflashimg.bin (3000 bytes)" in booted.stdout, booted.stdout
+    log = (tmp_path / "sim.log").read_text()
+    assert "nRESET rose with SOP2 low: boot the application" in log, log

@@ -5,7 +5,9 @@ FIFO, so its modelled auto-reset circuit sees every DTR/RTS edge; other ioctls r
 
 Needs the system python3 with python3-gi and gir1.2-umockdev-1.0 (Scripts/bootstrap installs them).
 Usage: umockdev_reset_harness.py OTARIG DESCRIPTION FLASH_FILE CONTROL_FIFO SIM_LOG -- TOOL ARGS...
-Prints the tool's output, exits with its status.
+Prints the tool's output, exits with its status. OTARIG_HARNESS_SIM (esp32 or cc3220sf), OTARIG_HARNESS_DEVICE (the
+fake node, /dev/ttyUSB0 by default) and OTARIG_HARNESS_SIM_ARGS (more simulator arguments, space-separated) pick
+another simulated board: a CC3220SF reads DTR as nRESET and RTS as SOP2.
 """
 import os
 import struct
@@ -27,11 +29,14 @@ def main():
     tool = sys.argv[sys.argv.index("--") + 1:]
     testbed = UMockdev.Testbed.new()
     testbed.add_from_file(description)
-    master = testbed.get_dev_fd("/dev/ttyUSB0")
+    kind = os.environ.get("OTARIG_HARNESS_SIM", "esp32")
+    device = os.environ.get("OTARIG_HARNESS_DEVICE", "/dev/ttyUSB0")
+    extra = os.environ.get("OTARIG_HARNESS_SIM_ARGS", "").split()
+    master = testbed.get_dev_fd(device)
     if not os.path.exists(fifo):
         os.mkfifo(fifo)
     with open(sim_log, "w") as log:
-        sim = subprocess.Popen([otarig, "sim", "esp32", "--flash", flash, "--serial-fd", str(master), "--control", fifo, "--verbose"],
+        sim = subprocess.Popen([otarig, "sim", kind, "--flash", flash, "--serial-fd", str(master), "--control", fifo, "--verbose", *extra],
                                pass_fds=[master], stdout=subprocess.DEVNULL, stderr=log)
     control = open(fifo, "w", buffering=1)
     state = {"lines": 0}
@@ -59,7 +64,7 @@ def main():
 
     handler = UMockdev.IoctlBase()
     handler.connect("handle-ioctl", handle)
-    testbed.attach_ioctl("/dev/ttyUSB0", handler)
+    testbed.attach_ioctl(device, handler)
 
     environment = dict(os.environ, UMOCKDEV_DIR=testbed.get_root_dir(), LD_PRELOAD="libumockdev-preload.so.0")
     process = subprocess.Popen(tool, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
