@@ -84,7 +84,7 @@ struct BoardsCommand: ParsableCommand {
                 return
             }
             guard !attached.isEmpty else {
-                Console.out("no USB serial ports attached (simulated boards: otarig sim esp32)")
+                Console.out("no USB serial ports attached (simulated boards: otarig sim esp32, otarig sim cc3220sf)")
                 return
             }
             Console.out("PORT          USB        SERIAL            IF  LOCATION   BOARD")

@@ -111,18 +111,31 @@ extension FlashCommand {
         if board?.simulated != true, board != nil {
             flasher.resetByHand = { Console.error("reset the board now with SOP2 high (the SOP2 jumper fitted, then RESET)") }
         }
-        var printer = FlashPrinter(path: path, images: [], staged: nil)
         var restarts = 0
+        // What the next transfer is, for its progress bar's label.
+        var doing = "writing"
+        var bar: ProgressBar?
+        var barName: String?
         flasher.onEvent = { event in
             switch event {
             case .retried(let step, let attempt, let reason):
-                printer.finishBar()
+                bar?.finish(); bar = nil; barName = nil
                 if step != "connect" { restarts += 1 }
                 Console.error(step == "connect"
                     ? "no answer to the break (attempt \(attempt)): \(reason); retrying"
                     : "\(step): \(reason) (attempt \(attempt)); breaking in again and starting it over")
             case .connected(let chip): Console.error("connected: \(chip)")
-            case .progress, .read: printer.handle(event)
+            case .progress(let name, let done, let total):
+                if barName != name {
+                    bar?.finish()
+                    bar = ProgressBar(label: "\(doing) \(name)", total: total)
+                    barName = name
+                }
+                bar?.update(done)
+            case .read:
+                bar?.finish()
+                bar = nil
+                barName = nil
             default: break
             }
         }
@@ -140,22 +153,25 @@ extension FlashCommand {
             }
             for file in deviceFiles {
                 let started = port.now
+                doing = "writing"
                 try flasher.writeFile(CC3220FileWrite(name: file.name, data: file.bytes))
-                printer.finishBar()
+                bar?.finish(); bar = nil; barName = nil
+                doing = "verifying"
                 try flasher.verify(FlashImage(name: file.path, location: .file(file.name), bytes: file.bytes))
-                printer.finishBar()
+                bar?.finish(); bar = nil; barName = nil
                 Console.out("wrote \(file.path) to \(file.name): \(file.bytes.count) bytes in \(String(format: "%.2f", port.now - started)) s, read back equal")
             }
             if update == nil {
                 for (name, der) in certificates.sorted(by: { $0.key < $1.key }) {
                     try flasher.writeFile(CC3220FileWrite(name: name, data: der))
-                    printer.finishBar()
+                    bar?.finish(); bar = nil; barName = nil
                     Console.out("wrote certificate \(name) (\(der.count) bytes, DER)")
                 }
             }
             if let read, let out {
+                doing = "reading"
                 let bytes = try flasher.read(.file(read), length: 0)
-                printer.finishBar()
+                bar?.finish(); bar = nil; barName = nil
                 do {
                     try Files.writeAtomically(Data(bytes), to: out)
                 } catch {
@@ -165,14 +181,16 @@ extension FlashCommand {
                 Console.out("read \(read): \(bytes.count) bytes into \(out)")
             }
             if list {
+                doing = "reading"
                 for (entry, size) in try flasher.listFiles() {
                     Console.out("\(entry.name)\t\(size.map { "\($0) bytes" } ?? "?")\t\(entry.sizeBlocks) blocks at \(entry.startBlock)\(entry.mirrored ? ", failsafe" : "")")
                 }
             }
             if let update {
+                doing = "writing"
                 let started = port.now
                 let staged = try flasher.stage(update, compress: false)
-                printer.finishBar()
+                bar?.finish(); bar = nil; barName = nil
                 for name in certificates.keys.sorted() { Console.out("wrote certificate \(name) (DER)") }
                 let status = PALStatus(rawValue: staged.closeStatus ?? 0)
                 if status == .success {
@@ -183,7 +201,7 @@ extension FlashCommand {
                 refused = true
             }
         } catch {
-            printer.finishBar()
+            bar?.finish(); bar = nil; barName = nil
             switch error {
             case .layout(let why), .unsupported(let why):
                 throw OtarigError(why)
