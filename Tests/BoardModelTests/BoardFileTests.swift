@@ -9,7 +9,8 @@ struct BoardFileTests {
     @Test("every file in Boards/ decodes, with the USB identities the issue names")
     func repositoryBoards() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(names == ["esp32-devkitc.yaml", "esp32-s3-usb-jtag.yaml", "esp32-wrover-kit.yaml", "sim-esp32-enforcing.yaml", "sim-esp32.yaml"])
+        #expect(names == ["cc3220sf-launchxl.yaml", "esp32-devkitc.yaml", "esp32-s3-usb-jtag.yaml", "esp32-wrover-kit.yaml", "sim-cc3220sf.yaml",
+                          "sim-esp32-enforcing.yaml", "sim-esp32.yaml"])
         var boards: [String: Board] = [:]
         for name in names {
             let text = try String(contentsOf: Self.directory.appendingPathComponent(name), encoding: .utf8)
@@ -27,6 +28,12 @@ struct BoardFileTests {
         let wrover = try #require(boards["esp32-wrover-kit"])
         #expect(wrover.matches(vendorID: 0x0403, productID: 0x6010, interface: 1, serial: "X", path: nil))
         #expect(!wrover.matches(vendorID: 0x0403, productID: 0x6010, interface: 0, serial: "X", path: nil))
+        // The LaunchPad's XDS110 (0451:bef3): the user UART is interface 0, the auxiliary data port interface 3.
+        let launchpad = try #require(boards["cc3220sf-launchxl"])
+        #expect(launchpad.chip == .cc3220sf && launchpad.firmware == Board.Firmware(pal: "cc3220-simplelink", signatureKey: "sig-sha1-rsa"))
+        #expect(launchpad.matches(vendorID: 0x0451, productID: 0xBEF3, interface: 0, serial: "M4321005", path: nil))
+        #expect(!launchpad.matches(vendorID: 0x0451, productID: 0xBEF3, interface: 3, serial: "M4321005", path: nil))
+        #expect(boards["sim-cc3220sf"]?.simulated == true && boards["sim-cc3220sf"]?.chip == .cc3220sf)
     }
 
     @Test("a pinned board matches its serial or its USB path only")
