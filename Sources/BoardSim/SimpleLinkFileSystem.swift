@@ -177,7 +177,7 @@ public struct SimpleLinkFileSystem: Codable, Sendable, Equatable {
     }
 
     /// The *_SECURITY_ALERT codes (CC32xx SDK errors.h): wrong signature, chain error, a revoked certificate.
-    public static func isSecurityAlert(_ code: Int32) -> Bool { [-10289, -10292, -10273].contains(code) }
+    public static func isSecurityAlert(_ code: Int32) -> Bool { SimpleLinkNWP.isSecurityAlert(code) }
 
     /// Makes the failsafe files' new contents permanent (SL_FS_CTL_BUNDLE_COMMIT).
     public mutating func commit() {

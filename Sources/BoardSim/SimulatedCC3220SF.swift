@@ -364,7 +364,7 @@ public final class SimulatedCC3220SF: @unchecked Sendable {
                 log("close \(file.name): \(file.data.count) bytes" + (file.flags.isSignedSecure ? ", signature verified with '\(certificate)'" : ""))
                 return .status(.ok)
             }
-            log("close \(file.name) refused: \(SimpleLinkCodes.name(code)) (\(code)); security alerts \(fileSystem.securityAlerts)/\(fileSystem.alertThreshold)")
+            log("close \(file.name) refused: \(SimpleLinkNWP.errorName(code)) (\(code)); security alerts \(fileSystem.securityAlerts)/\(fileSystem.alertThreshold)")
             return .status(.flashFail, simpleLinkCode: code)
         case .eraseFile(let name):
             guard fileSystem.erase(name) else { return .status(.flashFail) }
@@ -422,26 +422,6 @@ public final class SimulatedCC3220SF: @unchecked Sendable {
             dirty = false
         } catch {
             log("cannot save the file system: \(error)")
-        }
-    }
-}
-
-/// The SimpleLink error codes' names (CC32xx SDK `errors.h`), for logs.
-public enum SimpleLinkCodes {
-    public static func name(_ code: Int32) -> String {
-        switch code {
-        case -10289: "SL_ERROR_FS_WRONG_SIGNATURE_SECURITY_ALERT"
-        case -10290: "SL_ERROR_FS_WRONG_SIGNATURE_OR_CERTIFIC_NAME_LENGTH"
-        case -10273: "SL_ERROR_FS_CERT_IN_THE_CHAIN_REVOKED_SECURITY_ALERT"
-        case -10274: "SL_ERROR_FS_INIT_CERTIFICATE_STORE"
-        case -10287: "SL_ERROR_FS_ROOT_CA_IS_UNKOWN"
-        case -10292: "SL_ERROR_FS_CERT_CHAIN_ERROR_SECURITY_ALERT"
-        case -10341: "SL_ERROR_FS_FILE_NOT_EXISTS"
-        case -10363: "SL_ERROR_FS_ILLEGAL_SIGNATURE"
-        case -10372: "SL_ERROR_FS_WRONG_CERTIFICATE_FILE_NAME"
-        case -10242: "SL_ERROR_FS_NO_CERTIFICATE_STORE"
-        case -28674: "SL_ERROR_DEVICE_LOCKED_SECURITY_ALERT"
-        default: "SimpleLink error \(code)"
         }
     }
 }
