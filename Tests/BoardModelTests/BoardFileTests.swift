@@ -9,7 +9,8 @@ struct BoardFileTests {
     @Test("every file in Boards/ decodes, with the USB identities the issue names")
     func repositoryBoards() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(names == ["esp32-devkitc.yaml", "esp32-s3-usb-jtag.yaml", "esp32-wrover-kit.yaml", "sim-esp32-enforcing.yaml", "sim-esp32.yaml"])
+        #expect(names == ["cc3220sf-launchxl.yaml", "esp32-devkitc.yaml", "esp32-s3-usb-jtag.yaml", "esp32-wrover-kit.yaml", "sim-cc3220sf.yaml",
+                          "sim-esp32-enforcing.yaml", "sim-esp32.yaml"])
         var boards: [String: Board] = [:]
         for name in names {
             let text = try String(contentsOf: Self.directory.appendingPathComponent(name), encoding: .utf8)
@@ -23,6 +24,8 @@ struct BoardFileTests {
         #expect(boards["sim-esp32"]?.simulated == true && boards["sim-esp32"]?.usb == nil)
         #expect(boards["sim-esp32"]?.policy == nil)
         #expect(boards["sim-esp32-enforcing"]?.policy == [.certificateValidity, .revocation])
+        // The simulated CC3220SF's nRESET and SOP2 follow DTR and RTS (through its control FIFO).
+        #expect(boards["sim-cc3220sf"]?.reset == .nresetSOP2 && boards["sim-cc3220sf"]?.chip == .cc3220sf)
         // The FT2232H's interface 0 is JTAG: only interface 1 is the WROVER-KIT's console.
         let wrover = try #require(boards["esp32-wrover-kit"])
         #expect(wrover.matches(vendorID: 0x0403, productID: 0x6010, interface: 1, serial: "X", path: nil))
