@@ -33,10 +33,13 @@ public struct Board: Codable, Equatable, Sendable {
     }
 
     /// How DTR/RTS reach the chip: the two-transistor auto-reset circuit of most ESP32 boards, the ESP32-S3's
-    /// built-in USB-Serial/JTAG, or nothing (press the buttons).
+    /// built-in USB-Serial/JTAG, a CC3220's nRESET and SOP2 on DTR and RTS, or nothing (press the buttons).
     public enum Reset: String, Codable, Sendable, CaseIterable {
         case autoResetCircuit = "auto-reset-circuit"
         case usbJTAGSerial = "usb-jtag-serial"
+        /// DTR drives nRESET (asserted: held in reset), RTS drives SOP2 (asserted: high): cc3200tool's
+        /// `--reset dtr --sop2 rts` wiring.
+        case nresetSOP2 = "nreset-sop2"
         case manual
     }
 

@@ -245,7 +245,7 @@ public enum ESP32Firmware {
                 say("I", "AWS_OTA", "publish $aws/things/\(thing)/jobs/\(status.jobId)/update \(status.payload)")
             }
         }
-        say(run.verdict.accepted ? "I" : "E", "AWS_OTA", "OTA verdict: \(run.verdict.outcome.rawValue), \(run.verdict.palStatus.mainName) (\(run.verdict.palStatus.hex))")
+        say(run.verdict.accepted ? "I" : "E", "AWS_OTA", AgentConsole.verdictLine(run.verdict))
         return run.verdict
     }
 

@@ -176,6 +176,14 @@ public struct SimpleLinkFileSystem: Codable, Sendable, Equatable {
         return 0
     }
 
+    /// Takes the count the network processor left after a close it ran outside `closeWrite` (the OTA agent's close
+    /// in the simulated application, through the C model, which counts for itself).
+    public mutating func recordSecurityAlerts(_ count: Int) {
+        guard count != securityAlerts else { return }
+        securityAlerts = max(0, count)
+        revision &+= 1
+    }
+
     /// The *_SECURITY_ALERT codes (CC32xx SDK errors.h): wrong signature, chain error, a revoked certificate.
     public static func isSecurityAlert(_ code: Int32) -> Bool { SimpleLinkNWP.isSecurityAlert(code) }
 

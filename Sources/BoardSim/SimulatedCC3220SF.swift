@@ -1,6 +1,7 @@
 import DurableFiles
 import FlashProtocol
 import Foundation
+import OTAVerifier
 import SerialIO
 
 /// A simulated TI CC3220SF (or CC3200) on a pseudo-terminal: the ROM's UART bootloader that cc3200tool and
@@ -389,27 +390,137 @@ public final class SimulatedCC3220SF: @unchecked Sendable {
 
     // MARK: the application
 
-    /// The application as the FreeRTOS CC3220SF OTA demo boots it: the MCU image is /sys/mcuflashimg.bin; an image
-    /// waiting for its bundle commit is under test, which this simulator passes (the demo's self test is reaching
-    /// the OTA service), so it commits; otherwise it runs what it has.
+    /// The trusted-root catalog directory the application's OTA agent closes files against (the same catalog the
+    /// bootloader's signed close uses); nil: no agent runs.
+    public var rootCatalogDirectory: String?
+    /// The job-document key the application's OTA agent reads the signature from (a stock CC3220SF build:
+    /// sig-sha1-rsa, FreeRTOS `ota_config.h` for TI).
+    public var signatureKey = "sig-sha1-rsa"
+    /// The thing name in the job-status topics the agent prints.
+    public var thing = "sim-cc3220sf"
+
+    /// The application as the FreeRTOS CC3220SF OTA demo boots it: the MCU image is /sys/mcuflashimg.bin. When an
+    /// update waits as files (`CC3220AgentFiles`, the rig's delivery), the demo's OTA agent takes it: the C agent
+    /// with the CC3220SF PAL (`DeviceRun`, `Inputs.cc3220`) on the job document and the image, the file system's
+    /// files as the network processor's, this device's security-alert count in and back out. An accepted image
+    /// becomes /sys/mcuflashimg.bin (failsafe, pending commit) and the device reboots into it, where the agent's self
+    /// test has the last word (commit, or roll back to the previous image); a refused one changes nothing. Without
+    /// staged files, an image waiting for its bundle commit passes its self test (the demo's test is reaching the OTA
+    /// service) and is committed.
     public func bootApplication() {
         var lines: [String] = []
-        if let image = fileSystem.file(named: "/sys/mcuflashimg.bin") {
-            lines.append("[CC3220SF] booting /sys/mcuflashimg.bin (\(image.data.count) bytes)")
-            if image.pendingCommit {
-                lines.append("[OTA] the image is pending commit: self test")
-                fileSystem.commit()
-                fileSystemChanged()
-                lines.append("[OTA] Accepted and committed final image.")
-            } else {
-                lines.append("[OTA] the image is committed")
-            }
+        let running = runningImage()
+        if let image = fileSystem.file(named: CC3220AgentFiles.mcuImage) {
+            lines.append("[CC3220SF] booting /sys/mcuflashimg.bin (\(image.data.count) bytes)" + (running.map { ", App version: \($0.text)" } ?? ""))
         } else {
             lines.append("[CC3220SF] no MCU image (/sys/mcuflashimg.bin): the ROM has nothing to boot")
         }
+        if let job = fileSystem.file(named: CC3220AgentFiles.jobDocument), let image = fileSystem.file(named: CC3220AgentFiles.image) {
+            runAgent(job: job.data, image: image.data, runningVersion: running?.word ?? 0x0100_0000, lines: &lines)
+            fileSystem.erase(CC3220AgentFiles.jobDocument)
+            fileSystem.erase(CC3220AgentFiles.image)
+            fileSystemChanged()
+        } else if let image = fileSystem.file(named: CC3220AgentFiles.mcuImage), image.pendingCommit {
+            lines.append("[OTA] the image is pending commit: self test")
+            fileSystem.commit()
+            fileSystemChanged()
+            lines.append("[OTA] Accepted and committed final image.")
+        } else if fileSystem.file(named: CC3220AgentFiles.mcuImage) != nil {
+            lines.append("[OTA] the image is committed; no OTA job staged")
+        }
+        lines.append("[OTA] waiting for download")
         for line in lines { console?(line) }
         send(Array((lines.joined(separator: "\r\n") + "\r\n").utf8))
         saveIfChanged()
+    }
+
+    /// The version of the MCU image, read as otarig's images carry it (the ESP-IDF app description the rig's
+    /// synthetic images start with); nil when the image has none.
+    private func runningImage() -> (word: UInt32, text: String)? {
+        guard let image = fileSystem.file(named: CC3220AgentFiles.mcuImage) else { return nil }
+        return Self.version(of: image.data)
+    }
+
+    static func version(of image: [UInt8]) -> (word: UInt32, text: String)? {
+        guard let text = (try? ESP32AppImage(validating: image))?.appDescription?.version, let word = AppVersion.word(text) else { return nil }
+        return (word, text)
+    }
+
+    /// The OTA agent on a staged job: the download and close, then (accepted) the reboot and the self test.
+    private func runAgent(job: [UInt8], image: [UInt8], runningVersion: UInt32, lines: inout [String]) {
+        lines.append("[OTA] OTA job received: running the OTA agent on \(image.count) bytes")
+        guard let download = agentRun(job: job, image: image, runningVersion: runningVersion, pendingCommit: false, lines: &lines) else { return }
+        guard download.verdict.accepted else {
+            lines.append("[OTA] the update was refused; still running the previous image")
+            return
+        }
+        // otaPal_ActivateNewImage: the image is the new /sys/mcuflashimg.bin, failsafe until the bundle commit.
+        _ = fileSystem.closeWrite(name: CC3220AgentFiles.mcuImage, data: image, maxSize: image.count, token: nextToken, secure: true, signed: false,
+                                  failsafe: true, certificateName: "", signature: [], check: { _, _, _, _ in 0 })
+        fileSystemChanged()
+        let newVersion = Self.version(of: image)
+        lines.append("[OTA] otaPal_ActivateNewImage: rebooting into /sys/mcuflashimg.bin" + (newVersion.map { ", App version: \($0.text)" } ?? ""))
+        let selfTest = JobExecution.withSelfTestStatus(job, updatedBy: runningVersion)
+        guard let tested = agentRun(job: selfTest, image: [], runningVersion: newVersion?.word ?? runningVersion, pendingCommit: true, lines: &lines)
+        else { return }
+        if tested.verdict.accepted {
+            fileSystem.commit()
+        } else {
+            fileSystem.rollback()
+            let back = runningImage()
+            lines.append("[CC3220SF] booting /sys/mcuflashimg.bin (rolled back)" + (back.map { ", App version: \($0.text)" } ?? ""))
+        }
+        fileSystemChanged()
+    }
+
+    /// One run of the C agent with the CC3220SF PAL: the file system's files (but the staged ones and the MCU image)
+    /// and the image materialised in a temporary directory, removed afterwards. Prints what the agent logs and
+    /// publishes, the network processor's close, and the verdict line.
+    private func agentRun(job: [UInt8], image: [UInt8], runningVersion: UInt32, pendingCommit: Bool, lines: inout [String]) -> DeviceRun? {
+        guard let rootCatalogDirectory else {
+            lines.append("[OTA] error: no root catalog, the network processor cannot close signed files")
+            return nil
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otarig-cc3220-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let files = directory.appendingPathComponent("fs")
+        let imagePath = directory.appendingPathComponent("image.bin")
+        let skipped = Set([CC3220AgentFiles.jobDocument, CC3220AgentFiles.image, CC3220AgentFiles.mcuImage].map(SimpleLinkFileSystem.normalized))
+        do {
+            try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+            try Data(image).write(to: imagePath)
+            for file in fileSystem.files.compactMap({ $0 }) where !skipped.contains(file.name) && !file.name.contains("..") && !file.name.isEmpty {
+                let path = files.appendingPathComponent(file.name)
+                try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(file.data).write(to: path)
+            }
+        } catch {
+            lines.append("[OTA] error: cannot hand the job to the agent: \(error)")
+            return nil
+        }
+        let state = SimpleLinkNWP.State(securityAlerts: UInt32(fileSystem.securityAlerts), alertThreshold: UInt32(fileSystem.alertThreshold))
+        let inputs = DeviceRun.Inputs(imagePath: imagePath.path, jobDocument: job, certificateDirectory: files.path, signatureKey: signatureKey,
+                                      runningVersion: runningVersion, platformPendingCommit: pendingCommit,
+                                      cc3220: .init(rootCatalogDirectory: rootCatalogDirectory, state: state))
+        let run: DeviceRun
+        do {
+            run = try DeviceRun.run(inputs)
+        } catch {
+            lines.append("[OTA] error: the agent could not start: \(error.message)")
+            return nil
+        }
+        for event in run.verdict.events {
+            switch event {
+            case .log(let line): lines.append("[OTA] \(line.level.rawValue): \(line.text)")
+            case .status(let status): lines.append("[OTA] publish $aws/things/\(thing)/jobs/\(status.jobId)/update \(status.payload)")
+            }
+        }
+        if let after = run.simpleLinkState { fileSystem.recordSecurityAlerts(Int(after.securityAlerts)) }
+        if let evidence = run.simpleLink {
+            lines.append("[SL] " + AgentConsole.simpleLinkLine(evidence, threshold: state.alertThreshold))
+        }
+        lines.append("[OTA] " + AgentConsole.verdictLine(run.verdict))
+        return run
     }
 
     /// Writes the state file atomically when something changed since the last save.

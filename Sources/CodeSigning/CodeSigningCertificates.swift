@@ -42,17 +42,19 @@ public enum CertificateFactory {
                  issuer: issuer, signatureHash: signatureHash, serialNumber: serialNumber, isCA: false)
     }
 
-    /// A self-signed CA certificate for a lab, able to issue code-signing certificates.
+    /// A CA certificate for a lab, able to issue code-signing certificates: self-signed, or an intermediate issued by
+    /// `issuer` (certificate + key).
     public static func certificateAuthority(
         commonName: String,
         organization: String? = nil,
         key: SigningKey,
         notBefore: Date,
         days: Int,
-        signatureHash: SignatureHash = .sha256
+        signatureHash: SignatureHash = .sha256,
+        issuer: (certificate: Certificate, key: SigningKey)? = nil
     ) throws(CodeSigningError) -> Issued {
         try make(commonName: commonName, organization: organization, key: key, notBefore: notBefore, days: days,
-                 issuer: nil, signatureHash: signatureHash, serialNumber: Certificate.SerialNumber(), isCA: true)
+                 issuer: issuer, signatureHash: signatureHash, serialNumber: Certificate.SerialNumber(), isCA: true)
     }
 
     private static func make(

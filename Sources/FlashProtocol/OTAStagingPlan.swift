@@ -77,3 +77,13 @@ public struct OTAStagingPlan: Equatable, Sendable {
         return Decision(slot: target, slotBytes: min(imageSize, target.size), staging: staging, job: job, record: record)
     }
 }
+
+/// Where a CC3220SF update waits for the device's own OTA agent when the rig delivers it as files (otarig's names,
+/// not TI's): the job document and the image, each a plain file in the SimpleLink file system. The application takes
+/// them at its next boot as the FreeRTOS agent takes a job and its blocks from the OTA service, and removes them.
+public enum CC3220AgentFiles {
+    public static let jobDocument = "/otarig/ota-job.json"
+    public static let image = "/otarig/ota-image.bin"
+    /// The CC3220SF PAL's MCU image file (aws/amazon-freertos cc3220_launchpad `ota_pal.c`).
+    public static let mcuImage = "/sys/mcuflashimg.bin"
+}

@@ -11,6 +11,12 @@ public enum ResetSequence: String, CaseIterable, Sendable {
     case usbJTAGSerial = "usb-jtag-serial"
     /// After flashing: a pulse on RTS (EN) with IO0 released, so the chip boots its application.
     case hardReset = "hard-reset"
+    /// A CC3220 wired as cc3200tool's `--reset dtr --sop2 rts` (toniebox-reverse-engineering/cc3200tool `cc.py`):
+    /// DTR asserted holds nRESET low, RTS asserted pulls SOP2 high. Into the ROM's UART bootloader: SOP2 high while
+    /// nRESET pulses (shared/reference/cc3220-bootloader.md §2.5: reset with SOP2 high enters the bootloader).
+    case sop2Bootloader = "sop2-bootloader"
+    /// The same wiring, into the application: SOP2 low while nRESET pulses.
+    case sop2Application = "sop2-application"
 
     public enum Step: Equatable, Sendable {
         /// Both lines in one call.
@@ -33,6 +39,10 @@ public enum ResetSequence: String, CaseIterable, Sendable {
                     .rts(true), .dtr(false), .rts(true), .wait(seconds: 0.1), .dtr(false), .rts(false)]
         case .hardReset:
             return [.rts(true), .wait(seconds: 0.1), .rts(false)]
+        case .sop2Bootloader:
+            return [.lines(dtr: true, rts: true), .wait(seconds: 0.05), .lines(dtr: false, rts: true), .wait(seconds: 0.05)]
+        case .sop2Application:
+            return [.lines(dtr: true, rts: false), .wait(seconds: 0.05), .lines(dtr: false, rts: false)]
         }
     }
 

@@ -28,6 +28,23 @@ public final class CC3220Flasher: Flasher {
     public var resetByHand: (() -> Void)?
     /// The job-document key the board's PAL reads the signature from (sig-sha1-rsa on the CC3220SF).
     public var signatureKey = "sig-sha1-rsa"
+    /// How `stage(_:compress:)` delivers an update.
+    public enum Delivery: Sendable, Equatable {
+        /// As TI's flow and `otarig flash --ota` do: the image closed as /sys/mcuflashimg.bin with the job's signature,
+        /// so the network processor judges it on the spot (`StagedUpdate.closeStatus`).
+        case signedClose
+        /// As the rig does: the certificate files, then the job document and the image as plain files
+        /// (`agentJobFile`, `agentImageFile`) for the device's own OTA agent to take at its next boot, as it would
+        /// take them from the OTA service. No close status: the device says its verdict on its console.
+        case agentFiles
+    }
+
+    public var delivery: Delivery = .signedClose
+    /// Where `.agentFiles` puts the job document and the image (otarig's names; a simulated CC3220SF's application
+    /// looks for them at boot).
+    public static let agentJobFile = CC3220AgentFiles.jobDocument
+    public static let agentImageFile = CC3220AgentFiles.image
+
     /// What GET_VERSION said, after `open()`.
     public private(set) var version: CC3220Version?
 
@@ -193,12 +210,20 @@ public final class CC3220Flasher: Flasher {
     /// Puts the update where the CC3220SF's network processor judges it: the certificate files first (DER, under
     /// their names), then the image as `/sys/mcuflashimg.bin`, secure and failsafe, closed with the job's certfile
     /// and signature. The close's result is the device's verdict, in `closeStatus` as the PAL maps it.
+    /// With `delivery` `.agentFiles`: the certificate files, then the job document and the image as plain files.
     public func stage(_ update: OTAUpdate, compress: Bool) throws(FlashError) -> StagedUpdate {
-        let job = try Self.closeInputs(update.jobDocument, signatureKey: signatureKey)
-        for (name, bytes) in update.certificates.sorted(by: { $0.key < $1.key }) {
-            guard let der = Self.der(bytes) else { throw .layout("the certificate '\(name)' is neither PEM nor DER") }
-            _ = try writeFile(CC3220FileWrite(name: name, data: der), progress: name)
+        if delivery == .agentFiles {
+            try writeCertificates(update.certificates)
+            _ = try writeFile(CC3220FileWrite(name: Self.agentJobFile, data: update.jobDocument), progress: Self.agentJobFile)
+            _ = try writeFile(CC3220FileWrite(name: Self.agentImageFile, data: update.image), progress: update.name)
+            let staged = StagedUpdate(location: Self.agentImageFile)
+            onEvent?(.wrote(name: update.name, location: .file(Self.agentImageFile), size: update.image.count, md5: Self.md5(update.image),
+                            seconds: 0))
+            onEvent?(.staged(name: update.name, staged))
+            return staged
         }
+        let job = try Self.closeInputs(update.jobDocument, signatureKey: signatureKey)
+        try writeCertificates(update.certificates)
         guard Int(job.fileSize) <= Self.maxImageSize else {
             // otaPal_CreateFileForRx refuses before anything is written.
             let status = PALStatus(.rxFileTooLarge, sub: UInt32(Self.maxImageSize))
@@ -212,6 +237,14 @@ public final class CC3220Flasher: Flasher {
         let staged = StagedUpdate(location: Self.imageFile, closeStatus: Self.palStatus(close).rawValue)
         onEvent?(.staged(name: update.name, staged))
         return staged
+    }
+
+    /// The certificate files as the SimpleLink file system keeps them: DER, under their names.
+    private func writeCertificates(_ certificates: [String: [UInt8]]) throws(FlashError) {
+        for (name, bytes) in certificates.sorted(by: { $0.key < $1.key }) {
+            guard let der = Self.der(bytes) else { throw .layout("the certificate '\(name)' is neither PEM nor DER") }
+            _ = try writeFile(CC3220FileWrite(name: name, data: der), progress: name)
+        }
     }
 
     /// The CC3220 bootloader has no command that starts the application: the chip boots it when nRESET rises with

@@ -1,5 +1,6 @@
 import Foundation
 import HILRunner
+import OTAVerifier
 
 /// The rig's progress on standard error: on a terminal one line per board, redrawn in place; otherwise one line per
 /// finished cell, so a CI log reads as a story.
@@ -10,6 +11,8 @@ final class RigProgress: @unchecked Sendable {
     private var lines: [String: String] = [:]
     private var done: [String: Int] = [:]
     private var total = 0
+    /// Cells per board, once its first cell started (a board runs only the scenarios that apply to its platform).
+    private var totals: [String: Int] = [:]
     private var drawn = 0
 
     init(terminal: Bool) { self.terminal = terminal }
@@ -41,8 +44,9 @@ final class RigProgress: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         switch event {
-        case .cellStarted(let board, let scenario, _, _):
+        case .cellStarted(let board, let scenario, _, let cells):
             lines[board] = scenario
+            totals[board] = cells
         case .step(let board, let step):
             if let current = lines[board]?.split(separator: ":").first { lines[board] = "\(current): \(step)" }
         case .cellFinished(let board, let cell):
@@ -50,7 +54,7 @@ final class RigProgress: @unchecked Sendable {
             lines[board] = "\(cell.scenario): \(cell.classification.rawValue)"
             if !terminal {
                 let seconds = String(format: "%.1f", cell.seconds)
-                FileHandle.standardError.write(Data("[\(board)] \(done[board]!)/\(total) \(cell.scenario): \(cell.classification.rawValue) (\(seconds) s)\(cell.classification.isAsExpected ? "" : " — \(cell.message)")\n".utf8))
+                FileHandle.standardError.write(Data("[\(board)] \(done[board]!)/\(totals[board] ?? total) \(cell.scenario): \(cell.classification.rawValue) (\(seconds) s)\(cell.classification.isAsExpected ? "" : " — \(cell.message)")\n".utf8))
             }
         case .recovery(let board, let step):
             clear()
@@ -75,6 +79,7 @@ final class RigProgress: @unchecked Sendable {
         var text = ""
         for board in boards {
             let count = done[board, default: 0]
+            let total = totals[board] ?? self.total
             let bar = String(repeating: "#", count: total == 0 ? 0 : count * 20 / total).padding(toLength: 20, withPad: ".", startingAt: 0)
             text += "\(board.padding(toLength: width, withPad: " ", startingAt: 0)) [\(bar)] \(count)/\(total) \(lines[board] ?? "")\n"
         }
@@ -99,6 +104,26 @@ enum RigReportOutput {
         .pass: "pass", .knownDeviceGap: "gap", .productFailure: "FAIL", .fidelityFinding: "FIDELITY", .rigError: "RIG", .notRun: "-",
     ]
 
+    /// The CC3220SF cells' closes: what the device's network processor answered beside what the twin predicts.
+    static func printSimpleLinkCloses(_ report: RunReport) {
+        let boards = report.boards.filter { $0.pal == "cc3220-simplelink" }
+        guard !boards.isEmpty else { return }
+        func side(_ outcome: String?, _ status: UInt32?, _ code: Int32?, _ name: String?) -> String {
+            var text = outcome ?? "no verdict"
+            if let status, status != 0 { text += " \(PALStatus(rawValue: status).hex)" }
+            if let code, code != 0 { text += " \(name ?? "SimpleLink") (\(code))" }
+            return text
+        }
+        Console.out("\nCC3220SF closes (device | twin):")
+        for board in boards {
+            for cell in board.cells {
+                let device = side(cell.device?.outcome, cell.device?.palStatus, cell.device?.simpleLinkCode, cell.device?.simpleLinkName)
+                let twin = cell.twin.map { side($0.outcome, $0.palStatus, $0.simpleLinkCode, $0.simpleLinkName) } ?? "not asked"
+                Console.out("  \(board.id) × \(cell.scenario): \(device) | \(twin)")
+            }
+        }
+    }
+
     static func printMatrix(_ report: RunReport) {
         let names = report.scenarios.map(\.name)
         let first = max(names.map(\.count).max() ?? 0, 8)
@@ -115,6 +140,7 @@ enum RigReportOutput {
             }
             Console.out(row)
         }
+        printSimpleLinkCloses(report)
         let counts = report.counts
         let summary = Cell.Classification.allCases.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
         Console.out("\n\(report.cells.count) cells: \(summary.joined(separator: ", "))\(report.interrupted ? " (interrupted)" : "")")

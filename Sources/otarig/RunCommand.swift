@@ -83,9 +83,11 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "The rig's main job on this machine: the standard plan on simulated boards, the embedded signer.",
         discussion: """
-            Runs Boards/plans/standard.yaml (every standard scenario on a stock simulated ESP32 and on one whose \
-            firmware enforces certificate validity and revocation itself), prints the matrix and writes the reports. \
-            No hardware, no network: the signing service runs in this process.
+            Runs Boards/plans/standard.yaml (every standard scenario on a stock simulated ESP32, on one whose \
+            firmware enforces certificate validity and revocation itself, and on a simulated CC3220SF, which also \
+            runs the scenarios only its platform has), prints the matrix and each CC3220SF close's SimpleLink code \
+            beside the twin's, and writes the reports. No hardware, no network: the signing service runs in this \
+            process.
 
             Example:
               otarig demo --report-dir out/demo-report && chromium out/demo-report/report.html
@@ -112,6 +114,7 @@ enum ScenarioListing {
         for scenario in Scenario.standard {
             Console.out("\(scenario.name)")
             Console.out("    \(scenario.summary)")
+            if let only = scenario.onlyOn { Console.out("    runs only on: \(only.sorted().joined(separator: ", "))") }
             for (pal, device) in scenario.expected.device.sorted(by: { $0.key < $1.key }) {
                 Console.out("    expects on \(pal): \(device)")
             }
@@ -189,6 +192,15 @@ final class RigSession: @unchecked Sendable {
         }
         progress.note("signed in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; starting \(specs.count) board(s)")
 
+        // The run's CC3220SF root catalog, where the simulated CC3220SFs' network processor reads it.
+        let catalog = work.appendingPathComponent("cc3220-catalog")
+        do {
+            try FileManager.default.createDirectory(at: catalog, withIntermediateDirectories: true)
+            for (name, der) in inputs.rootCatalog { try Data(der).write(to: catalog.appendingPathComponent(name)) }
+        } catch {
+            throw OtarigError("cannot write the run's root catalog into \(catalog.path): \(error)")
+        }
+
         // Simulated boards start now, each its own process on its own pty.
         var rigBoards: [any RigBoard] = []
         var simulators: [SimulatedBoardProcess] = []
@@ -196,10 +208,12 @@ final class RigSession: @unchecked Sendable {
         for spec in specs {
             switch spec.origin {
             case .simulated:
-                let simulator = try SimulatedBoardProcess.start(board: spec.board, boardsDirectory: boardsDirectory, work: work, id: spec.id)
+                let simulator = try SimulatedBoardProcess.start(board: spec.board, boardsDirectory: boardsDirectory, work: work, id: spec.id,
+                                                                rootCatalog: catalog.path)
                 simulators.append(simulator)
                 progress.note("\(spec.id): simulated on \(simulator.pty) (pid \(simulator.pid))")
-                rigBoards.append(SerialRigBoard(id: spec.id, board: spec.board, path: simulator.pty, usbSerial: nil, usbPath: nil))
+                rigBoards.append(SerialRigBoard(id: spec.id, board: spec.board, path: simulator.pty, usbSerial: nil, usbPath: nil,
+                                                controlFIFO: simulator.control))
             case .attached(let port):
                 rigBoards.append(SerialRigBoard(id: spec.id, board: spec.board, path: port.devnode, usbSerial: port.serial, usbPath: port.usbPath))
             }
@@ -259,8 +273,8 @@ final class RigSession: @unchecked Sendable {
             switch selection {
             case .simulated(let id, let count):
                 guard let board = boardFiles.first(where: { $0.id == id }) else { throw OtarigError("plan \(planFile): no board file has id '\(id)'") }
-                guard board.simulated == true, board.chip == .esp32 else {
-                    throw OtarigError("plan \(planFile): board '\(id)' is not a simulated ESP32 (simulated: true, chip: esp32); use 'board: \(id)' for a real one")
+                guard board.simulated == true, board.chip == .esp32 || board.chip == .cc3220sf else {
+                    throw OtarigError("plan \(planFile): board '\(id)' is not a simulated ESP32 or CC3220SF (simulated: true, chip: esp32 or cc3220sf); use 'board: \(id)' for a real one")
                 }
                 for _ in 0..<count { add(board, .simulated) }
             case .board(let id, let serial):
@@ -351,12 +365,16 @@ final class SerialRigBoard: RigBoard, @unchecked Sendable {
     private var currentPath: String
     private let lock = NSLock()
 
-    init(id: String, board: Board, path: String, usbSerial: String?, usbPath: String?) {
+    /// A simulated board's control FIFO: its reset lines, since a pty has no modem lines.
+    let controlFIFO: String?
+
+    init(id: String, board: Board, path: String, usbSerial: String?, usbPath: String?, controlFIFO: String? = nil) {
         self.id = id
         self.board = board
         self.currentPath = path
         self.usbSerial = usbSerial
         self.usbPath = usbPath
+        self.controlFIFO = controlFIFO
     }
 
     var path: String {
@@ -386,6 +404,7 @@ final class SerialRigBoard: RigBoard, @unchecked Sendable {
         open = nil
         let port = try SerialPort(path: currentPath)
         open = port
+        if let controlFIFO { return try ControlledTransport(port, fifo: controlFIFO) }
         return port
     }
 
@@ -396,19 +415,30 @@ final class SerialRigBoard: RigBoard, @unchecked Sendable {
     }
 }
 
-/// `otarig sim esp32` as a child process: its pty path is the first line it prints.
+/// `otarig sim esp32` or `otarig sim cc3220sf` as a child process: its pty path is the first line it prints. A
+/// CC3220SF gets the run's root catalog and a control FIFO for its nRESET and SOP2 lines.
 final class SimulatedBoardProcess {
     let process: Process
     let pty: String
+    /// The control FIFO the simulator reads its reset lines from (a CC3220SF), nil: none.
+    var control: String?
     var pid: Int32 { process.processIdentifier }
 
-    static func start(board: Board, boardsDirectory: String, work: URL, id: String) throws -> SimulatedBoardProcess {
+    static func start(board: Board, boardsDirectory: String, work: URL, id: String, rootCatalog: String) throws -> SimulatedBoardProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let safe = id.replacingOccurrences(of: "#", with: "-")
-        process.arguments = ["sim", "esp32", "--board", board.id, "--boards-dir", boardsDirectory,
-                             "--flash", work.appendingPathComponent("\(safe).flash").path,
-                             "--console", "/dev/null", "--baud-timing"]
+        var control: String?
+        switch board.chip {
+        case .cc3220sf:
+            control = work.appendingPathComponent("\(safe).control").path
+            process.arguments = ["sim", "cc3220sf", "--boards-dir", boardsDirectory, "--flash", work.appendingPathComponent("\(safe).fs.json").path,
+                                 "--root-catalog", rootCatalog, "--control", control!, "--console", "/dev/null"]
+        case .esp32, .esp32s3:
+            process.arguments = ["sim", "esp32", "--board", board.id, "--boards-dir", boardsDirectory,
+                                 "--flash", work.appendingPathComponent("\(safe).flash").path,
+                                 "--console", "/dev/null", "--baud-timing"]
+        }
         let output = Pipe()
         process.standardOutput = output
         _ = FileManager.default.createFile(atPath: work.appendingPathComponent("\(safe).log").path, contents: nil)
@@ -428,7 +458,9 @@ final class SimulatedBoardProcess {
             if first == 0x0A { break }
             line.append(first)
         }
-        return SimulatedBoardProcess(process: process, pty: String(decoding: line, as: UTF8.self))
+        let started = SimulatedBoardProcess(process: process, pty: String(decoding: line, as: UTF8.self))
+        started.control = control
+        return started
     }
 
     init(process: Process, pty: String) {

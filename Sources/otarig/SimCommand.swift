@@ -171,7 +171,10 @@ struct SimCommand: ParsableCommand {
 
                 Reset lines: with --control FIFO, "dtr=D rts=R" lines drive nRESET (DTR asserted holds it low) and \
                 SOP2 (RTS asserted pulls it high), cc3200tool's --reset dtr --sop2 rts wiring. nRESET rising with \
-                SOP2 low boots the application, which prints on the UART what the FreeRTOS CC3220SF OTA demo does.
+                SOP2 low boots the application, which prints on the UART what the FreeRTOS CC3220SF OTA demo does; an update \
+                staged as files (/otarig/ota-job.json and /otarig/ota-image.bin, 'otarig run''s delivery) is taken by the \
+                demo's OTA agent (otarig's C agent with the CC3220SF PAL), which closes it through the network \
+                processor and prints its verdict.
 
                 Examples:
                   otarig sim cc3220sf --flash cc3220-fs.json &
@@ -245,6 +248,7 @@ struct SimCommand: ParsableCommand {
             }
             simulator.defaultCertificateName = defaultCertificate
             simulator.alertThreshold = alertThreshold
+            simulator.rootCatalogDirectory = catalogDirectory
             var lines: ControlChannel?
             if let control {
                 do {

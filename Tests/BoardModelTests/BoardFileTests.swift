@@ -24,6 +24,8 @@ struct BoardFileTests {
         #expect(boards["sim-esp32"]?.simulated == true && boards["sim-esp32"]?.usb == nil)
         #expect(boards["sim-esp32"]?.policy == nil)
         #expect(boards["sim-esp32-enforcing"]?.policy == [.certificateValidity, .revocation])
+        // The simulated CC3220SF's nRESET and SOP2 follow DTR and RTS (through its control FIFO).
+        #expect(boards["sim-cc3220sf"]?.reset == .nresetSOP2 && boards["sim-cc3220sf"]?.chip == .cc3220sf)
         // The FT2232H's interface 0 is JTAG: only interface 1 is the WROVER-KIT's console.
         let wrover = try #require(boards["esp32-wrover-kit"])
         #expect(wrover.matches(vendorID: 0x0403, productID: 0x6010, interface: 1, serial: "X", path: nil))

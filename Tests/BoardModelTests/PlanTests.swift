@@ -5,7 +5,7 @@ import Testing
 @Suite("Plans")
 struct PlanTests {
     static let scenarios: Set<String> = ["valid", "tampered-payload", "truncated"]
-    static let boards: Set<String> = ["sim-esp32", "sim-esp32-enforcing", "esp32-devkitc"]
+    static let boards: Set<String> = ["sim-esp32", "sim-esp32-enforcing", "sim-cc3220sf", "esp32-devkitc"]
 
     func decode(_ text: String) throws(PlanError) -> Plan {
         try Plan.decode(text, file: "plans/lab.yaml", knownScenarios: Self.scenarios, boardIds: Self.boards)
@@ -20,12 +20,13 @@ struct PlanTests {
         }
     }
 
-    @Test("the repository's standard plan decodes: two simulated boards, the embedded signer, the standard scenarios")
+    @Test("the repository's standard plan decodes: three simulated boards (two ESP32s, a CC3220SF), the embedded signer, the standard scenarios")
     func standardPlan() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Boards/plans/standard.yaml").standardizedFileURL
         let plan = try Plan.decode(try String(contentsOf: url, encoding: .utf8), file: "standard.yaml", knownScenarios: Self.scenarios, boardIds: Self.boards)
         #expect(plan.name == "standard")
-        #expect(plan.boards == [.simulated(board: "sim-esp32", count: 1), .simulated(board: "sim-esp32-enforcing", count: 1)])
+        #expect(plan.boards == [.simulated(board: "sim-esp32", count: 1), .simulated(board: "sim-esp32-enforcing", count: 1),
+                                .simulated(board: "sim-cc3220sf", count: 1)])
         #expect(plan.signer == .embedded && plan.scenarios == .standard && plan.clock == .now)
     }
 

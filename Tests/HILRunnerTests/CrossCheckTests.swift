@@ -115,4 +115,35 @@ struct ConsoleVerdictTests {
         let nothing = ConsoleVerdict.read(["I (27) boot: otarig simulated ESP32 second-stage bootloader"])
         #expect(!nothing.isComplete)
     }
+
+    // spec/simplelink-close.md: a locked device's close is -28674, which otaPal_CloseFile maps to OtaPalFileClose with
+    // the code's low 24 bits (0xeeff8ffe); a SignatureCheckFailed with another sub-code is not what was expected.
+    @Test("A stated sub-code is judged: the main code alone does not pass a CC3220SF refusal")
+    func subCode() {
+        let locked = DeviceExpectation.simpleLink(.rejectedWrite, .fileClose, code: -28674)
+        #expect(locked.palSub == 0xff_8ffe && locked.description == "rejected-write (OtaPalFileClose, 0xeeff8ffe)")
+        let status: UInt32 = 0xe3ff_d7cf  // -10289
+        let twin = Cell.TwinPrediction(outcome: "rejected-signature", accepted: false, palStatus: status, statuses: [CrossCheckTests.rejectedStatus])
+        var device = ObservedVerdict()
+        device.accepted = false
+        device.outcome = "rejected-signature"
+        device.palStatus = status
+        device.statuses = [CrossCheckTests.rejectedStatus]
+        let right = CrossCheck.judge(expected: .simpleLink(.rejectedSignature, .signatureCheckFailed, code: -10289), expectedPolicyFailures: [],
+                                     enforced: [], device: device, twin: twin, policy: [])
+        #expect(right.classification == Cell.Classification.pass)
+        let wrong = CrossCheck.judge(expected: .simpleLink(.rejectedSignature, .signatureCheckFailed, code: -10287), expectedPolicyFailures: [],
+                                     enforced: [], device: device, twin: twin, policy: [])
+        #expect(wrong.classification == Cell.Classification.productFailure && wrong.message.contains("0xe3ffd7cf"))
+    }
+
+    @Test("The console's sl_FsClose line gives the close's SimpleLink code")
+    func simpleLinkLine() {
+        let verdict = ConsoleVerdict.read([
+            "[SL] sl_FsClose: SL_ERROR_FS_WRONG_SIGNATURE_SECURITY_ALERT (-10289), security alerts 1/15",
+            "[OTA] OTA verdict: rejected-signature, OtaPalSignatureCheckFailed (0xe3ffd7cf)",
+        ])
+        #expect(verdict.simpleLinkCode == -10289 && verdict.simpleLinkName == "SL_ERROR_FS_WRONG_SIGNATURE_SECURITY_ALERT")
+        #expect(verdict.palStatus == 0xe3ff_d7cf && verdict.accepted == false)
+    }
 }

@@ -135,10 +135,25 @@ struct TransportResetLinesTests {
     }
 
     @Test("The board file's wiring picks the download sequence", arguments: [
-        (Board.Reset.autoResetCircuit, ResetSequence?.some(.unixTight)), (.usbJTAGSerial, .usbJTAGSerial), (.manual, nil),
+        (Board.Reset.autoResetCircuit, ResetSequence?.some(.unixTight)), (.usbJTAGSerial, .usbJTAGSerial), (.nresetSOP2, .sop2Bootloader), (.manual, nil),
     ])
     func download(reset: Board.Reset, sequence: ResetSequence?) {
         #expect(ResetSequence.download(for: reset) == sequence)
+    }
+
+    // cc3200tool's `--reset dtr --sop2 rts` wiring: DTR asserted holds nRESET low, RTS asserted pulls SOP2 high; the
+    // ROM enters its UART bootloader when nRESET rises with SOP2 high, the application with SOP2 low
+    // (shared/reference/cc3220-bootloader.md §2.5).
+    @Test("A CC3220 wired nRESET/SOP2 is reset into its bootloader with SOP2 high, into its application with SOP2 low")
+    func cc3220Wiring() {
+        let transport = RecordingTransport()
+        #expect(TransportResetLines(transport: transport).perform(ResetSequence.download(for: .nresetSOP2)!))  // invariant: the case has one
+        // Released, then nRESET held with SOP2 high, then nRESET released with SOP2 still high.
+        #expect(transport.lines.map { "\($0.dtr ? 1 : 0)\($0.rts ? 1 : 0)" } == ["00", "11", "01"])
+        let application = RecordingTransport()
+        #expect(TransportResetLines(transport: application).perform(ResetSequence.application(for: .nresetSOP2)!))  // invariant: as above
+        #expect(application.lines.map { "\($0.dtr ? 1 : 0)\($0.rts ? 1 : 0)" } == ["00", "10", "00"])
+        #expect(ResetSequence.application(for: .autoResetCircuit) == nil && ResetSequence.application(for: .manual) == nil)
     }
 }
 

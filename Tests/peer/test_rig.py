@@ -24,15 +24,46 @@ SCENARIOS = [
     "profile-revoked-before-signing", "profile-revoked-after-signing", "validity-period-elapsed",
     "certificate-expired", "certificate-not-yet-valid", "oversize",
 ]
+# The scenarios only a CC3220SF runs (its network processor's own checks); an ESP32 gets no cell for them.
+CC3220_ONLY = ["size-limit", "unknown-root", "chain-error", "rsa4096-signature", "alert-lock"]
+CC3220_SCENARIOS = SCENARIOS + CC3220_ONLY
 # What policy rejects and a stock FreeRTOS device accepts anyway.
 POLICY_ONLY = {"signature-revoked", "profile-revoked-before-signing", "certificate-expired", "certificate-not-yet-valid"}
-# What each board must end with: the stock board shows the known gaps; the enforcing board rejects those itself.
+# What each board must end with: the stock boards show the known gaps; the enforcing board rejects those itself.
 EXPECTED = {
     "sim-esp32": {name: ("known-device-gap" if name in POLICY_ONLY else "pass") for name in SCENARIOS},
     "sim-esp32-enforcing": {name: "pass" for name in SCENARIOS},
+    "sim-cc3220sf": {name: ("known-device-gap" if name in POLICY_ONLY else "pass") for name in CC3220_SCENARIOS},
 }
-# Accepted on the stock board; everything else is refused there.
-ACCEPTED_STOCK = {"valid", "profile-revoked-after-signing", "validity-period-elapsed"} | POLICY_ONLY
+# Accepted on the stock boards; everything else is refused there.
+ACCEPTED_STOCK = {"valid", "profile-revoked-after-signing", "validity-period-elapsed", "size-limit"} | POLICY_ONLY
+
+
+def pal_status(main, simplelink_code):
+    """otaPal_CloseFile's status for a SimpleLink code (spec/simplelink-close.md, PAL mapping): main << 24 | code & 0xFFFFFF."""
+    return main << 24 | (simplelink_code & 0xFFFFFF)
+
+
+# The CC3220SF's device verdicts, from spec/simplelink-close.md's rows and the FreeRTOS CC3220SF PAL's mapping:
+# (outcome, PAL status or None, SimpleLink code of the close or None).
+SIGNATURE_CHECK_FAILED, FILE_CLOSE = 0xE3, 0xEE
+CC3220_DEVICE = {
+    "tampered-payload": ("rejected-signature", pal_status(SIGNATURE_CHECK_FAILED, -10289), -10289),   # row 9
+    "other-certificate": ("rejected-signature", pal_status(SIGNATURE_CHECK_FAILED, -10289), -10289),  # row 9
+    "certificate-missing": ("rejected-signature", pal_status(SIGNATURE_CHECK_FAILED, -10372), -10372),  # row 3
+    "wrong-algorithm": ("rejected-signature", pal_status(SIGNATURE_CHECK_FAILED, -10290), -10290),  # row 2: no signature
+    "unknown-root": ("rejected-signature", pal_status(SIGNATURE_CHECK_FAILED, -10287), -10287),  # row 6b
+    "chain-error": ("rejected-signature", pal_status(SIGNATURE_CHECK_FAILED, -10292), -10292),  # row 6a
+    "alert-lock": ("rejected-write", pal_status(FILE_CLOSE, -28674), -28674),  # row 0, not one of the ten codes
+    "oversize": ("rejected-file-create", 0xE5080000, None),  # otaPal_CreateFileForRx: > 512 KiB
+    "truncated": ("rejected-block", None, None),
+    "filesize-mismatch": ("rejected-block", None, None),
+    "jobdoc-bad-base64": ("rejected-job-document", None, None),
+    "jobdoc-missing-filesize": ("rejected-job-document", None, None),
+    "rsa4096-signature": ("rejected-job-document", None, None),  # 512 bytes do not fit the agent's 384-byte buffer
+    "downgrade": ("rejected-version", None, None),
+    "same-version": ("rejected-version", None, None),
+}
 
 
 def otarig(otarig_bin, *args, cwd, timeout=300):
@@ -95,17 +126,19 @@ def test_standard_plan_gives_the_expected_matrix(otarig_bin, tmp_path):
     stock = {cell["scenario"]: cell for cell in by_board["sim-esp32"]["cells"]}
     assert {p["check"] for p in stock["signature-revoked"]["policy"] if p["result"] == "fail"} == {"signature-revoked"}
     assert {p["check"] for p in stock["certificate-expired"]["policy"] if p["result"] == "fail"} == {"certificate-validity"}
-    # The matrix on standard output names every scenario and both boards.
-    assert "sim-esp32-enforcing" in result.stdout and all(name in result.stdout for name in SCENARIOS)
-    # junit.xml, read back by junitparser: a suite per board, a case per scenario, every one passing.
+    # The matrix on standard output names every scenario and every board.
+    assert "sim-esp32-enforcing" in result.stdout and all(name in result.stdout for name in CC3220_SCENARIOS)
+    check_cc3220_cells(by_board["sim-cc3220sf"], result.stdout)
+    # junit.xml, read back by junitparser: a suite per board, a case per scenario it runs, every one passing.
     suites = {suite.name: suite for suite in junit(tmp_path / "report")}
-    assert set(suites) == {"sim-esp32", "sim-esp32-enforcing"}
-    for suite in suites.values():
-        assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (len(SCENARIOS), 0, 0, 0)
-        assert [case.name for case in suite] == SCENARIOS
+    assert set(suites) == {"sim-esp32", "sim-esp32-enforcing", "sim-cc3220sf"}
+    for name, suite in suites.items():
+        expected = CC3220_SCENARIOS if name == "sim-cc3220sf" else SCENARIOS
+        assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (len(expected), 0, 0, 0)
+        assert [case.name for case in suite] == expected
     html = (tmp_path / "report" / "report.html").read_text()
-    for board in EXPECTED:
-        for name in SCENARIOS:
+    for board, row in EXPECTED.items():
+        for name in row:
             assert f'id="cell-{board}-{name}"' in html, (board, name)
     # The page as headless Chromium renders it gives the same matrix back from its DOM.
     from test_reports import MatrixReader, run_chromium
@@ -113,6 +146,39 @@ def test_standard_plan_gives_the_expected_matrix(otarig_bin, tmp_path):
     reader = MatrixReader()
     reader.feed(dom)
     assert {key: value[1] for key, value in reader.cells.items()} == {(board, name): kind for board, row in EXPECTED.items() for name, kind in row.items()}
+
+
+def check_cc3220_cells(board, stdout):
+    """The simulated CC3220SF's cells: its own OTA agent's verdict on every scenario = the twin's = the one written
+    above from the close spec, with the SimpleLink code on both sides; the lock after 15 security alerts."""
+    assert board["pal"] == "cc3220-simplelink"
+    cells = {cell["scenario"]: cell for cell in board["cells"]}
+    assert list(cells) == CC3220_SCENARIOS
+    for name, cell in cells.items():
+        device, twin = cell["device"], cell["twin"]
+        # An accepted download reboots into the new image, where the agent's self test begins (self_test "active",
+        # shared/reference/freertos-ota.md §4.6): the last verdict an accepted update gives.
+        outcome, status, code = CC3220_DEVICE.get(name, ("self-test-started", None, None))
+        assert (device["outcome"], twin["outcome"]) == (outcome, outcome), (name, device, twin)
+        if status is not None:
+            assert (device["palStatus"], twin["palStatus"]) == (status, status), (name, hex(device.get("palStatus", 0)), hex(twin["palStatus"]))
+        if code is not None:
+            assert (device.get("simpleLinkCode"), twin.get("simpleLinkCode")) == (code, code), (name, device, twin)
+            # The matrix's close listing shows the device's code beside the twin's.
+            line = next(line for line in stdout.splitlines() if f"sim-cc3220sf × {name}:" in line)
+            assert line.count(f"({code})") == 2, line
+        assert any("OTA verdict:" in line for line in cell["console"]), name
+    # An accepted update went through the network processor's close and its self test on the new image.
+    valid = cells["valid"]["console"]
+    assert any("sl_FsClose:" in line and "(0)" in line for line in valid), valid
+    assert any("App version: 1.1.0" in line for line in valid), valid
+    # alert-lock: 15 tampered deliveries, each a wrong-signature security alert, then the valid one is refused locked.
+    lock = cells["alert-lock"]["console"]
+    alerts = [line for line in lock if "sl_FsClose: SL_ERROR_FS_WRONG_SIGNATURE_SECURITY_ALERT (-10289)" in line]
+    assert len(alerts) == 15 and alerts[-1].endswith("security alerts 15/15"), alerts
+    assert any("sl_FsClose: SL_ERROR_DEVICE_LOCKED_SECURITY_ALERT (-28674), security alerts 15/15" in line for line in lock), lock[-10:]
+    # Every other cell started from a formatted device: no lock carried over.
+    assert cells["valid"]["device"]["accepted"] and cells["size-limit"]["device"]["accepted"]
 
 
 def test_a_broken_twin_is_a_fidelity_finding_with_both_consoles(otarig_bin, tmp_path):

@@ -40,13 +40,14 @@ public enum BoardDrivers {
 }
 
 /// A CC3220SF board (the LaunchPad, the simulated one) bound to its transport: the ROM bootloader's flasher and the
-/// console on the same UART once the application runs. Its nRESET and SOP2 are not on the UART's modem lines (a
-/// LaunchPad's reset is the XDS110's SRST or the button, SOP2 a jumper), so there are no reset lines to drive.
+/// console on the same UART once the application runs. On a LaunchPad nRESET and SOP2 are not on the UART's modem
+/// lines (the reset is the XDS110's SRST or the button, SOP2 a jumper), so there are no reset lines to drive; a board
+/// wired `nreset-sop2` (DTR to nRESET, RTS to SOP2, as the simulated one through its control FIFO) has them.
 public final class CC3220Driver: BoardDriver {
     public let board: Board
     public let transport: any Transport
     public let flasher: any Flasher
-    public let resetLines: (any ResetLines)? = nil
+    public let resetLines: (any ResetLines)?
     public let console: (any Console)?
     public let power: (any PowerControl)? = nil
 
@@ -56,6 +57,7 @@ public final class CC3220Driver: BoardDriver {
         let flasher = CC3220Flasher(transport: transport)
         flasher.signatureKey = board.firmware.signatureKey
         self.flasher = flasher
+        resetLines = board.reset == .nresetSOP2 ? TransportResetLines(transport: transport) : nil
         console = TransportConsole(transport: transport)
     }
 }

@@ -110,13 +110,23 @@ public struct FlashSession {
 
 extension ResetSequence {
     /// The sequence that puts a board wired as `reset` into its ROM loader: the two-transistor auto-reset circuit
-    /// takes esptool's Linux default (unix-tight), the built-in USB-Serial/JTAG its own sequence, and a board reset
-    /// by hand none.
+    /// takes esptool's Linux default (unix-tight), the built-in USB-Serial/JTAG its own sequence, a CC3220 wired
+    /// nRESET/SOP2 SOP2 high with an nRESET pulse, and a board reset by hand none.
     public static func download(for reset: Board.Reset) -> ResetSequence? {
         switch reset {
         case .autoResetCircuit: .unixTight
         case .usbJTAGSerial: .usbJTAGSerial
+        case .nresetSOP2: .sop2Bootloader
         case .manual: nil
+        }
+    }
+
+    /// The sequence that resets a board wired as `reset` into its application, for a loader with no command that
+    /// starts it (the CC3220's): SOP2 low and an nRESET pulse. Nil where the loader is asked instead, or by hand.
+    public static func application(for reset: Board.Reset) -> ResetSequence? {
+        switch reset {
+        case .nresetSOP2: .sop2Application
+        case .autoResetCircuit, .usbJTAGSerial, .manual: nil
         }
     }
 }

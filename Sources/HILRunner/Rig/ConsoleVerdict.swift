@@ -9,7 +9,9 @@ import OTAVerifier
 /// - `publish $aws/things/<thing>/jobs/<job>/update {"status":…}`: a job-status message;
 /// - `Failed to close the OTA file: Error=(OtaPalSignatureCheckFailed:0xe3000000)`: the PAL's close status;
 /// - `OTA verdict: <outcome>, <PAL status name> (0x<status>)`: the line otarig's firmware prints last (the simulated
-///   boards and the QEMU build), naming the outcome as `DeviceOutcome` does.
+///   boards and the QEMU build), naming the outcome as `DeviceOutcome` does;
+/// - `sl_FsClose: <errors.h name> (<code>), security alerts <n>/<threshold>`: a CC3220SF's network processor on the
+///   close (the simulated CC3220SF prints it before the verdict line).
 public struct ObservedVerdict: Sendable, Equatable, Codable {
     /// The device's outcome, from its verdict line or inferred from the last job status.
     public var outcome: String?
@@ -20,6 +22,9 @@ public struct ObservedVerdict: Sendable, Equatable, Codable {
     public var statuses: [String] = []
     /// The line the verdict was read from.
     public var evidence: String?
+    /// The SimpleLink code of the last close before the verdict (a CC3220SF's `sl_FsClose`), and its errors.h name.
+    public var simpleLinkCode: Int32?
+    public var simpleLinkName: String?
 
     public init() {}
 
@@ -40,6 +45,15 @@ public enum ConsoleVerdict {
             if let last, index > last { break }
             if let range = line.range(of: "publish $aws/things/"), let brace = line[range.upperBound...].firstIndex(of: "{") {
                 verdict.statuses.append(String(line[brace...]))
+                continue
+            }
+            if let range = line.range(of: "sl_FsClose: ") {
+                let rest = line[range.upperBound...]
+                if let open = rest.firstIndex(of: "("), let close = rest[open...].firstIndex(of: ")"),
+                   let code = Int32(rest[rest.index(after: open)..<close]) {
+                    verdict.simpleLinkCode = code
+                    verdict.simpleLinkName = rest[..<open].trimmingCharacters(in: .whitespaces)
+                }
                 continue
             }
             if let range = line.range(of: "Failed to close the OTA file: Error=("), let status = hexWord(after: ":0x", in: line[range.upperBound...]) {

@@ -67,14 +67,18 @@ public enum CrossCheck {
 
         // 2. Device (= twin) against the expectation.
         let outcome = device.outcome ?? twin.outcome
-        let palMain = (device.palStatus ?? twin.palStatus) >> 24
+        let palStatus = device.palStatus ?? twin.palStatus
+        let palMain = palStatus >> 24
         // An acceptance is an acceptance whether the board reports it at the download or after its self test.
         let outcomeMatches = outcome == expected.outcome.rawValue
             || (expected.outcome == .accepted && DeviceOutcome(rawValue: outcome)?.isAcceptance == true)
-        let statusMatches = expected.palMain.map { UInt32($0.rawValue) == palMain } ?? true
+        let statusMatches = (expected.palMain.map { UInt32($0.rawValue) == palMain } ?? true)
+            && (expected.palSub.map { $0 == palStatus & 0xFF_FFFF } ?? true)
         if !outcomeMatches || !statusMatches {
             let showStatus = expected.palMain != nil || outcome == DeviceOutcome.rejectedSignature.rawValue
-            let got = showStatus ? "\(outcome) (\(PALStatus(rawValue: palMain << 24).mainName))" : outcome
+            let status = PALStatus(rawValue: palStatus)
+            let got = !showStatus ? outcome
+                : expected.palSub != nil ? "\(outcome) (\(status.mainName), \(status.hex))" : "\(outcome) (\(status.mainName))"
             return Judgement(classification: .productFailure, type: "product.device-verdict",
                              message: "expected \(expected), the device and the twin both give \(got)")
         }

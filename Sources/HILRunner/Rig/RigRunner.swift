@@ -112,6 +112,8 @@ public final class RigRunner: @unchecked Sendable {
         let enforced = CrossCheck.checks(enforcedBy: Self.enforcedPolicy(board))
         var driver: (driver: any BoardDriver, transport: StepDeadlineTransport)?
         defer { rigBoard.disconnect() }
+        // A scenario about another platform's own checks makes no cell here.
+        let scenarios = scenarios.filter { $0.applies(to: board.firmware.pal) }
 
         for (index, scenario) in scenarios.enumerated() {
             let expectation = CrossCheck.expectedDevice(scenario.expected, pal: board.firmware.pal, enforced: enforced)
@@ -271,6 +273,13 @@ public final class RigRunner: @unchecked Sendable {
             flasher.onEvent = nil
             transport.deadline = nil
         }
+        if let cc3220 = flasher as? CC3220Flasher {
+            var observed = try observeCC3220(driver, flasher: cc3220, transport: transport, board: board, inputs: inputs, baseImage: baseImage,
+                                             revocation: revocation)
+            observed.flashMD5 = md5
+            observed.flashLocation = location
+            return observed
+        }
         let timeouts = options.timeouts
         try step(.downloadMode, board: board, transport: transport, seconds: timeouts.flash) { () throws(FlashError) in
             if let sequence = ResetSequence.download(for: board.reset), let lines = driver.resetLines {
@@ -300,11 +309,72 @@ public final class RigRunner: @unchecked Sendable {
         guard let console = driver.console else {
             throw RigFault(type: "rig.console", message: "the board's console is not on its transport")
         }
-        var lines: [String] = []
         try step(.running, board: board, transport: transport, seconds: timeouts.boot) { () throws(FlashError) in
             try flasher.runApplication()
         }
-        // The first line within the boot timeout, then the verdict within the verdict timeout.
+        let (lines, verdict) = try readVerdict(console, transport: transport, board: board)
+        let version = lines.last { $0.contains("App version:") }.map { $0.components(separatedBy: "App version:").last!.trimmingCharacters(in: .whitespaces) }
+        return Observation(verdict: verdict, console: lines, flashMD5: md5, flashLocation: location, firmwareVersion: version)
+    }
+
+    /// A CC3220SF's cell: every delivery (the scenario's preludes, then its own) goes in through the bootloader
+    /// (SOP2 high and an nRESET pulse) as files for the device's own OTA agent, and the board is reset into its
+    /// application (SOP2 low, an nRESET pulse), whose agent takes the update and prints its verdict. The first
+    /// delivery starts from a known device: the file system formatted (which also clears the security-alert count)
+    /// and the base application written as /sys/mcuflashimg.bin.
+    private func observeCC3220(_ driver: any BoardDriver, flasher: CC3220Flasher, transport: StepDeadlineTransport, board: Board, inputs: CellInputs,
+                               baseImage: [UInt8], revocation: (list: [UInt8], signer: [UInt8])) throws -> Observation {
+        guard let lines = driver.resetLines, let intoLoader = ResetSequence.download(for: board.reset),
+              let intoApplication = ResetSequence.application(for: board.reset) else {
+            throw RigFault(type: "rig.reset", message: "the rig resets a CC3220SF through its nRESET and SOP2 lines; board '\(board.id)' has none the rig drives (board file: reset: nreset-sop2)")
+        }
+        guard let console = driver.console else {
+            throw RigFault(type: "rig.console", message: "the board's console is not on its transport")
+        }
+        flasher.delivery = .agentFiles
+        defer { flasher.delivery = .signedClose }
+        let timeouts = options.timeouts
+        let certificates = inputs.certificates.merging([RevocationList.signerCertificateLabel: revocation.signer]) { $1 }
+        let deliveries = inputs.preludes + [CellInputs.Delivery(image: inputs.image, jobDocument: inputs.jobDocument)]
+        var seen: [String] = []
+        for (index, delivery) in deliveries.enumerated() {
+            let own = index == deliveries.count - 1
+            if !own { onEvent(.step(board: board.id, "delivery \(index + 1) of \(deliveries.count - 1) before the cell's")) }
+            try step(.downloadMode, board: board, transport: transport, seconds: timeouts.flash) { () throws(FlashError) in
+                guard lines.perform(intoLoader) else { throw .unsupported("drive the board's nRESET and SOP2 lines: its transport has none") }
+                _ = try flasher.open()
+            }
+            try step(.flashed, board: board, transport: transport, seconds: timeouts.flash) { () throws(FlashError) in
+                if index == 0 {
+                    try flasher.format(size: board.flash.size)
+                    try flasher.write(FlashImage(name: "base \(Recipe.baseVersion)", location: .file(CC3220AgentFiles.mcuImage), bytes: baseImage), compress: false)
+                }
+                _ = try flasher.stage(OTAUpdate(name: own ? inputs.scenario : "\(inputs.scenario) (before, \(index + 1))", image: delivery.image,
+                                                jobDocument: delivery.jobDocument, certificates: certificates, deviceTime: inputs.deviceTime), compress: false)
+            }
+            try step(.running, board: board, transport: transport, seconds: timeouts.boot) { () throws(FlashError) in
+                guard lines.perform(intoApplication) else { throw .unsupported("drive the board's nRESET and SOP2 lines: its transport has none") }
+            }
+            let (booted, verdict) = try readVerdict(console, transport: transport, board: board)
+            seen += booted
+            if own {
+                let version = booted.last { $0.contains("App version:") }.map { $0.components(separatedBy: "App version:").last!.trimmingCharacters(in: .whitespaces) }
+                return Observation(verdict: verdict, console: seen, firmwareVersion: version)
+            }
+            // A prelude is there to leave the device in a state; one that did not refuse as a wrong signature did not.
+            guard verdict.accepted == false, verdict.simpleLinkCode == -10289 else {
+                throw RigFault(type: "rig.prelude", message: "delivery \(index + 1) before the cell's should be refused as a wrong signature (-10289); the device said \(verdict.evidence ?? "nothing")",
+                               console: seen)
+            }
+        }
+        throw RigFault(type: "rig.prelude", message: "no delivery")
+    }
+
+    /// Reads the console after the board was started: the first line within the boot timeout, then up to the
+    /// verdict within the verdict timeout (and the lines that follow it at once).
+    private func readVerdict(_ console: any Console, transport: StepDeadlineTransport, board: Board) throws -> ([String], ObservedVerdict) {
+        let timeouts = options.timeouts
+        var lines: [String] = []
         transport.deadline = nil
         if let first = console.nextLine(until: transport.now + timeouts.boot) {
             lines.append(first.text)
@@ -328,8 +398,7 @@ public final class RigRunner: @unchecked Sendable {
             throw RigFault(type: "rig.timeout",
                            message: "no verdict within \(Self.seconds(timeouts.verdict)) of booting (plan timeouts.verdict; \(lines.count) console lines)", console: lines)
         }
-        let version = lines.last { $0.contains("App version:") }.map { $0.components(separatedBy: "App version:").last!.trimmingCharacters(in: .whitespaces) }
-        return Observation(verdict: verdict, console: lines, flashMD5: md5, flashLocation: location, firmwareVersion: version)
+        return (lines, verdict)
     }
 
     /// One step into `state` under its timeout; a loader error or an overrun is a rig fault naming the step.
@@ -368,7 +437,8 @@ public final class RigRunner: @unchecked Sendable {
         let board = rigBoard.board
         let twin = Self.twin(board: board, inputs: inputs, run: run, signatureKeyOverride: options.twinSignatureKeyOverride)
         let prediction = Cell.TwinPrediction(outcome: twin.device.outcome.rawValue, accepted: twin.device.accepted,
-                                             palStatus: twin.device.palStatus.rawValue, statuses: twin.device.statuses.map(\.payload))
+                                             palStatus: twin.device.palStatus.rawValue, statuses: twin.device.statuses.map(\.payload),
+                                             simpleLinkCode: twin.device.simpleLink?.error?.rawValue, simpleLinkName: twin.device.simpleLink?.error?.name)
         let judgement = CrossCheck.judge(expected: expectation, expectedPolicyFailures: scenario.expected.policyFailures, enforced: enforced,
                                          device: observed.verdict, twin: prediction, policy: twin.policy.findings)
         var provenance = Provenance()
@@ -423,19 +493,27 @@ public final class RigRunner: @unchecked Sendable {
         case .esp32, .esp32s3: PartitionTable.twoOTAWithStaging.entry("ota_1")?.size
         case .cc3220sf: nil
         }
-        let deviceInputs = DeviceInputs(profile: profile, jobDocument: inputs.jobDocument, image: Data(inputs.image),
+        var deviceInputs = DeviceInputs(profile: profile, jobDocument: inputs.jobDocument, image: Data(inputs.image),
                                         signatureKey: signatureKeyOverride ?? board.firmware.signatureKey, runningVersion: inputs.runningVersion,
                                         devicePolicy: policy, partitionSize: partitionSize) { name in
             certificates[name].map { .found($0) } ?? .notFound
         }
-        switch board.chip {
-        case .esp32, .esp32s3:
-            // The ESP32 PAL activates an accepted image and reboots into it; the agent's self test has the last word.
-            return TwinRun.runUpdate(deviceInputs, newVersion: inputs.updateVersion, facts: run.facts, now: inputs.deviceTime)
-        case .cc3220sf:
-            return TwinRun.run(deviceInputs, facts: run.facts, now: inputs.deviceTime)
+        if board.chip == .cc3220sf {
+            // The network processor's view: the file system as the cell left it (the certificate files, DER, as the
+            // flasher wrote them; the agent changes none), the run's root catalog, the count the preludes left.
+            let files = certificates.mapValues { CC3220Flasher.der($0) ?? $0 }
+            deviceInputs.fileSystem = { name in files[name] }
+            deviceInputs.rootCatalog = try? RootCatalog.load(files: run.rootCatalog.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            deviceInputs.securityAlerts = inputs.securityAlertsBefore
+            deviceInputs.securityAlertThreshold = Self.cc3220AlertThreshold
         }
+        // Both PALs activate an accepted image and reboot into it (the ESP32's otadata, the CC3220SF's failsafe
+        // /sys/mcuflashimg.bin); the agent's self test there has the last word.
+        return TwinRun.runUpdate(deviceInputs, newVersion: inputs.updateVersion, facts: run.facts, now: inputs.deviceTime)
     }
+
+    /// The security-alert threshold of the rig's CC3220SF boards: TI's default, which `otarig sim cc3220sf` keeps.
+    public static let cc3220AlertThreshold = 15
 }
 
 /// The boards' results, filled from their threads.

@@ -168,12 +168,17 @@ public struct Cell: Codable, Sendable, Equatable {
         public var accepted: Bool
         public var palStatus: UInt32
         public var statuses: [String]
+        /// The SimpleLink code the twin's CC3220SF close predicts (nil: no close, or it succeeded), and its name.
+        public var simpleLinkCode: Int32?
+        public var simpleLinkName: String?
 
-        public init(outcome: String, accepted: Bool, palStatus: UInt32, statuses: [String]) {
+        public init(outcome: String, accepted: Bool, palStatus: UInt32, statuses: [String], simpleLinkCode: Int32? = nil, simpleLinkName: String? = nil) {
             self.outcome = outcome
             self.accepted = accepted
             self.palStatus = palStatus
             self.statuses = statuses
+            self.simpleLinkCode = simpleLinkCode
+            self.simpleLinkName = simpleLinkName
         }
     }
 

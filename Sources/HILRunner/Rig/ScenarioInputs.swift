@@ -31,6 +31,17 @@ public struct CellInputs: Sendable {
     /// SHA-256 of the certificate that signed, and of each provisioned one.
     public var signerCertificateSHA256: String
     public var provisionedCertificateSHA256: [String: String]
+    /// Deliveries before the cell's own, on the same device (a tampered image to count security alerts).
+    public var preludes: [Delivery] = []
+    /// A CC3220SF's security-alert count when the cell's own delivery arrives (0 after the format every cell starts
+    /// with; one per prelude, each a wrong signature).
+    public var securityAlertsBefore = 0
+
+    /// One update as the device receives it.
+    public struct Delivery: Sendable {
+        public var image: [UInt8]
+        public var jobDocument: [UInt8]
+    }
 
     public var imageSHA256: String { Self.sha256(image) }
 
@@ -52,6 +63,9 @@ public struct RunInputs: Sendable {
     /// checks it.
     public var revocationList: [UInt8]
     public var listSignerCertificate: [UInt8]
+    /// The CC3220SF's trusted-root catalog for the run (file name → DER): the root the run made. The executable puts
+    /// it where the simulated boards' network processor reads its catalog; the twin gets the same.
+    public var rootCatalog: [String: [UInt8]] = [:]
 
     public func inputs(for kind: BoardKind, scenario: String) -> CellInputs? { cells[kind.key]?[scenario] }
 }
@@ -123,45 +137,76 @@ public struct ScenarioInputFactory {
         }
         let base = ESP32AppImage.build(version: Recipe.baseVersion, project: "otarig-rig", code: Self.code(seed: 0, length: 8 * 1024))
         var cells: [String: [String: CellInputs]] = [:]
+        var rootCatalog: [String: [UInt8]] = [:]
         for kind in kinds {
             guard let platforms = kind.platforms else {
                 throw Failure(description: "no signing platform signs for the signature key '\(kind.signatureKey)' (\(kind.pal))")
             }
+            let wall = Date()
+            let chain: Chain? = kind.pal == Scenario.cc3220 ? try makeChain(wall: wall) : nil
+            if let chain { rootCatalog[Self.catalogRootFile] = chain.rootDER }
             var materials: [String: Material] = [:]
-            func material(_ name: String, key: SigningKey.Spec, notBefore: Date, days: Int) async throws(Failure) -> Material {
+            func material(_ name: String, key: SigningKey.Spec, notBefore: Date, days: Int, issuer: CertificateFactory.Issued? = nil) async throws(Failure) -> Material {
                 if let made = materials[name] { return made }
-                let made = try await importCertificate(commonName: "otarig rig \(name) (\(kind.key))", key: key, notBefore: notBefore, days: days)
+                // On a CC3220SF every signer is issued by the chain's intermediate with SHA-1, as TI's recipe does
+                // (awsdocs ota-code-sign-cert-ti.md); elsewhere self-signed.
+                let made = try await importCertificate(commonName: "otarig rig \(name) (\(kind.key))", key: key, notBefore: notBefore, days: days,
+                                                       issuer: issuer ?? chain?.intermediate)
                 materials[name] = made
                 return made
             }
-            let wall = Date()
             let keySpec: SigningKey.Spec = kind.signatureKey.hasSuffix("rsa") ? .rsa2048 : .ecP256
             let otherSpec: SigningKey.Spec = kind.signatureKey.hasSuffix("rsa") ? .ecP256 : .rsa2048
             let provisioned = try await material("provisioned", key: keySpec, notBefore: wall.addingTimeInterval(-86_400), days: 3650)
-            for (index, scenario) in scenarios.enumerated() {
+            for (index, scenario) in scenarios.enumerated() where scenario.applies(to: kind.pal) {
                 progress("signing \(scenario.name) for \(kind.pal)")
                 let recipe = scenario.recipe
-                let signer: Material = switch recipe.signer {
-                case .provisioned: provisioned
-                case .another: try await material("another", key: keySpec, notBefore: wall.addingTimeInterval(-86_400), days: 3650)
-                case .expiredAtDeviceClock: try await material("expiring", key: keySpec, notBefore: wall.addingTimeInterval(-86_400), days: 2)
-                case .notYetValidAtDeviceClock: try await material("recent", key: keySpec, notBefore: wall.addingTimeInterval(-3600), days: 3650)
+                let signer: Material
+                switch recipe.signer {
+                case .provisioned: signer = provisioned
+                case .another: signer = try await material("another", key: keySpec, notBefore: wall.addingTimeInterval(-86_400), days: 3650)
+                case .expiredAtDeviceClock: signer = try await material("expiring", key: keySpec, notBefore: wall.addingTimeInterval(-86_400), days: 2)
+                case .notYetValidAtDeviceClock: signer = try await material("recent", key: keySpec, notBefore: wall.addingTimeInterval(-3600), days: 3650)
+                case .unknownRoot:
+                    guard let unknown = chain?.unknownRoot else { throw Failure(description: "\(scenario.name): the unknown-root signer needs a CC3220SF chain") }
+                    signer = try await material("unknown-root", key: keySpec, notBefore: wall.addingTimeInterval(-86_400), days: 3650, issuer: unknown)
+                case .rsa4096: signer = try await material("rsa-4096", key: .rsa4096, notBefore: wall.addingTimeInterval(-86_400), days: 3650)
                 }
                 let platform: String
                 let signing: Material
                 if recipe.wrongAlgorithm {
                     platform = platforms.other
-                    signing = try await material("other-algorithm", key: otherSpec, notBefore: wall.addingTimeInterval(-86_400), days: 3650)
+                    // The other platform's key needs no chain: the board never gets to check one.
+                    if let made = materials["other-algorithm"] {
+                        signing = made
+                    } else {
+                        signing = try await importCertificate(commonName: "otarig rig other-algorithm (\(kind.key))", key: otherSpec,
+                                                              notBefore: wall.addingTimeInterval(-86_400), days: 3650, issuer: nil)
+                        materials["other-algorithm"] = signing
+                    }
                 } else {
                     platform = platforms.matching
                     signing = signer
                 }
-                let image = recipe.imageSize.map { Self.image(version: recipe.version, size: $0) }
+                let image = recipe.imageSize(pal: kind.pal).map { Self.image(version: recipe.version, size: $0) }
                     ?? ESP32AppImage.build(version: recipe.version, project: "otarig-rig", code: Self.code(seed: UInt64(index + 1), length: 24 * 1024))
                 let signed = try await sign(image: image, scenario: scenario, kind: kind, platform: platform, material: signing)
                 // The board holds the certificate that signed, except where the scenario is about it holding another.
                 let held = recipe.signer == .another || recipe.wrongAlgorithm ? provisioned : signing
-                cells[kind.key, default: [:]][scenario.name] = try mutate(signed, recipe: recipe, provisioned: held, signer: signing)
+                var cell = try mutate(signed, recipe: recipe, provisioned: held, signer: signing)
+                if let chain {
+                    // The SimpleLink file system holds certificates as DER, the intermediate under its Issued-To name.
+                    cell.certificates = cell.certificates.mapValues { Self.der(fromPEM: $0) ?? $0 }
+                    cell.certificates[chain.intermediateName] = recipe.mutation == .forgedIntermediate ? chain.forgedIntermediateDER : chain.intermediateDER
+                }
+                if recipe.tamperedDeliveriesBefore > 0 {
+                    var tampered = cell.image
+                    tampered[min(4096, tampered.count - 1)] ^= 0x01
+                    cell.preludes = Array(repeating: CellInputs.Delivery(image: tampered, jobDocument: cell.jobDocument), count: recipe.tamperedDeliveriesBefore)
+                    // Each a wrong signature with a good chain: one security alert (spec/simplelink-close.md row 9).
+                    cell.securityAlertsBefore = chain == nil ? 0 : recipe.tamperedDeliveriesBefore
+                }
+                cells[kind.key, default: [:]][scenario.name] = cell
             }
         }
         let facts: SignerFacts
@@ -181,7 +226,8 @@ public struct ScenarioInputFactory {
         } catch {
             throw Failure(description: "cannot sign the run's revocation list: \(error)")
         }
-        return RunInputs(cells: cells, baseImage: base, facts: facts, revocationList: list, listSignerCertificate: Array(listSigner.utf8))
+        return RunInputs(cells: cells, baseImage: base, facts: facts, revocationList: list, listSignerCertificate: Array(listSigner.utf8),
+                         rootCatalog: rootCatalog)
     }
 
     /// What the service gave back for one scenario, before the mutation.
@@ -269,7 +315,8 @@ public struct ScenarioInputFactory {
         case .certfileNotProvisioned:
             certfile = "never-provisioned.crt"
             file.certfile = certfile
-        case nil:
+        case .forgedIntermediate, nil:
+            // What the board holds changes, not what it receives (`make`).
             break
         }
         var text = OTAJobDocument(streamname: "AFR_OTA-otarig-\(signed.scenario.name)", files: [file]).encoded()
@@ -293,10 +340,15 @@ public struct ScenarioInputFactory {
             provisionedCertificateSHA256: [Self.certfile: provisioned.sha256])
     }
 
-    func importCertificate(commonName: String, key spec: SigningKey.Spec, notBefore: Date, days: Int) async throws(Failure) -> Material {
+    /// A certificate and its key imported into ACM: self-signed, or issued by `issuer` with SHA-1 (the CC3220SF's
+    /// signer, whose certificate TI's recipe signs with SHA-1).
+    func importCertificate(commonName: String, key spec: SigningKey.Spec, notBefore: Date, days: Int,
+                           issuer: CertificateFactory.Issued? = nil) async throws(Failure) -> Material {
         do {
             let key = try SigningKey.generate(spec)
-            let issued = try CertificateFactory.codeSigningCertificate(commonName: commonName, key: key, notBefore: notBefore, days: days)
+            let issued = try CertificateFactory.codeSigningCertificate(commonName: commonName, key: key, notBefore: notBefore, days: days,
+                                                                       issuer: issuer.map { ($0.certificate, $0.key) },
+                                                                       signatureHash: issuer == nil ? .sha256 : .insecureSHA1)
             let arn = try await client.importCertificate(certificatePEM: issued.certificatePEM, privateKeyPEM: issued.keyPEM)
             var der = DER.Serializer()
             try der.serialize(issued.certificate)
@@ -306,6 +358,56 @@ public struct ScenarioInputFactory {
         } catch {
             throw Failure(description: "cannot make the certificate '\(commonName)': \(error)")
         }
+    }
+
+    /// The catalog file the run's CC3220SF root goes in.
+    public static let catalogRootFile = "otarig-rig-root.der"
+
+    /// A CC3220SF's signing chain for the run, as TI lays one out (shared/reference/cc3220-bootloader.md §5.3): a
+    /// root for the catalog, an intermediate stored in the file system under its Issued-To name (its commonName),
+    /// and, for the scenarios about the chain, a root nobody trusts and an intermediate with the real one's subject
+    /// and key signed by an impostor root of the real root's name.
+    struct Chain {
+        var rootDER: [UInt8]
+        var intermediate: CertificateFactory.Issued
+        var intermediateName: String
+        var intermediateDER: [UInt8]
+        var forgedIntermediateDER: [UInt8]
+        var unknownRoot: CertificateFactory.Issued
+    }
+
+    func makeChain(wall: Date) throws(Failure) -> Chain {
+        do {
+            let notBefore = wall.addingTimeInterval(-2 * 86_400)
+            let rootName = "otarig rig root \(runTag)"
+            let root = try CertificateFactory.certificateAuthority(commonName: rootName, key: try SigningKey.generate(.rsa2048), notBefore: notBefore, days: 3650)
+            let intermediateName = "otarig-rig-ca-\(runTag)"
+            let intermediateKey = try SigningKey.generate(.rsa2048)
+            let intermediate = try CertificateFactory.certificateAuthority(commonName: intermediateName, key: intermediateKey, notBefore: notBefore, days: 3650,
+                                                                          issuer: (root.certificate, root.key))
+            let impostor = try CertificateFactory.certificateAuthority(commonName: rootName, key: try SigningKey.generate(.rsa2048), notBefore: notBefore, days: 3650)
+            let forged = try CertificateFactory.certificateAuthority(commonName: intermediateName, key: intermediateKey, notBefore: notBefore, days: 3650,
+                                                                    issuer: (impostor.certificate, impostor.key))
+            let unknownRoot = try CertificateFactory.certificateAuthority(commonName: "otarig rig untrusted root \(runTag)", key: try SigningKey.generate(.rsa2048),
+                                                                          notBefore: notBefore, days: 3650)
+            func der(_ issued: CertificateFactory.Issued) throws -> [UInt8] {
+                var serializer = DER.Serializer()
+                try serializer.serialize(issued.certificate)
+                return serializer.serializedBytes
+            }
+            return Chain(rootDER: try der(root), intermediate: intermediate, intermediateName: intermediateName, intermediateDER: try der(intermediate),
+                         forgedIntermediateDER: try der(forged), unknownRoot: unknownRoot)
+        } catch {
+            throw Failure(description: "cannot make the run's CC3220SF certificate chain: \(error)")
+        }
+    }
+
+    /// The DER of a PEM certificate (nil when the bytes are not PEM).
+    static func der(fromPEM bytes: [UInt8]) -> [UInt8]? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.contains("-----BEGIN ") else { return nil }
+        let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        return Data(base64Encoded: body.trimmingCharacters(in: .whitespacesAndNewlines), options: .ignoreUnknownCharacters).map(Array.init)
     }
 
     /// An app image of exactly `size` bytes that deflates to almost nothing: zero code (a multiple of 16 bytes, which
