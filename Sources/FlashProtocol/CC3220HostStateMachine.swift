@@ -369,9 +369,14 @@ public struct CC3220HostStateMachine: Sendable {
     public mutating func bytesReceived(_ bytes: some Sequence<UInt8>) -> [Action] {
         switch state {
         case .disconnected, .idle: return []
-        case .pausing:
+        case .pausing(let step):
             decoder.append(bytes)
-            return []
+            // The application core's 00 CC before the host's break: a simulated chip sends it unasked, since the break
+            // cannot cross a pty (reference §0 #5, §7.2); a real core answers only the break, so nothing comes here and
+            // the pause ends in the break as cc3200tool and mos do.
+            guard case .switchPause = step, decoder.expecting == .ack, case .ack? = decoder.next() else { return [] }
+            state = .idle
+            return [.completed(.switchedToApplicationCore)]
         case .waiting:
             decoder.append(bytes)
         }

@@ -219,6 +219,9 @@ struct Bench {
     var corrupt: ((inout [UInt8]) -> Void)?
     /// Whether breaks reach the device (false: a board that is not in the bootloader, or the wrong port).
     var breaksReachDevice = true
+    /// A real application core: it answers only the host's break, never with the simulator's unasked 00 CC.
+    var realApplicationCore = false
+    private var droppedUnaskedACK = false
     private(set) var hostActions: [CC3220HostStateMachine.Action] = []
     private(set) var hostFrames: [[UInt8]] = []
 
@@ -305,6 +308,10 @@ struct Bench {
             case .send(let bytes):
                 toHost += bytes
             case .sendAfter(let seconds, let bytes):
+                if realApplicationCore, !droppedUnaskedACK, case .switchUARTToApps? = device.lastCommand {
+                    droppedUnaskedACK = true
+                    continue
+                }
                 deviceTimer = (now + seconds, bytes)
             case .handle(let command):
                 handleDevice(device.respond(store.handle(command)))
@@ -338,13 +345,26 @@ struct CC3220HostDeviceTests {
         #expect(version == identity.versionBeforeSwitch && version.needsApplicationSwitch)
         let started = bench.now
         #expect(try bench.perform(.switchToApplicationCore) == .switchedToApplicationCore)
-        // The 1 s pause, the flush and break, the re-armed ACK 0.1 s later.
-        #expect(abs(bench.now - started - 1.1) < 1e-9)
+        // The simulated application core's unasked 00 CC, 0.3 s after the switch, ends the host's pause early.
+        #expect(abs(bench.now - started - 0.3) < 1e-9)
         #expect(bench.hostFrames == [hex("00 07 5B 33 01 96 E6 AB")])
         #expect(try bench.perform(.identify) == .identified(identity.versionAfterSwitch))
         #expect(try bench.perform(.getStorageList) == .storageList([.serialFlash, .sram]))
         #expect(try bench.perform(.getStorageInfo(.serialFlash)) == .storageInfo(CC3220StorageInfo(blockSize: 4096, blockCount: 1024)))
         #expect(bench.device.droppedFrames == 0 && bench.host.droppedFrames == 0)
+    }
+
+    @Test("a real application core answers only the break: the host pauses 1 s, flushes, breaks, and the ACK comes 0.1 s later")
+    func switchToARealCore() throws {
+        var bench = Bench(.cc3220sf)
+        bench.realApplicationCore = true
+        #expect(try bench.perform(.connect) == .connected)
+        _ = try bench.perform(.identify)
+        let started = bench.now
+        #expect(try bench.perform(.switchToApplicationCore) == .switchedToApplicationCore)
+        #expect(abs(bench.now - started - 1.1) < 1e-9)
+        #expect(bench.hostActions.contains(.enterBootloader(reset: false)))
+        #expect(try bench.perform(.identify) == .identified(CC3220DeviceIdentity.cc3220sf.versionAfterSwitch))
     }
 
     @Test("no ACK to five breaks fails the connect, naming the attempts; the owner saw four retries")
