@@ -10,7 +10,7 @@ import SerialIO
 struct FlashCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flash",
-        abstract: "Write images to an ESP32 over its serial ROM loader, and check them by MD5.",
+        abstract: "Write images to an ESP32 over its serial ROM loader (checked by MD5), or files and OTA images to a CC3220SF over its UART bootloader.",
         discussion: """
             Each image goes to its offset as FILE@OFFSET (offsets in hex or decimal, 4 KiB aligned). The chip \
             must be in download mode: by the board's auto-reset circuit (DTR/RTS, tried first), or by holding \
@@ -23,7 +23,19 @@ struct FlashCommand: ParsableCommand {
               otarig flash --port "$(otarig sim esp32 --flash f.bin & sleep 1)" app.bin@0x10000
               otarig flash --port /dev/pts/3 --verify app.bin@0x10000
               otarig flash --board esp32-devkitc --after hard-reset app.bin@0x10000
-            Exit status: 0 written and verified, 1 the chip or the link failed, 2 bad input.
+
+            A CC3220SF (--chip cc3220sf, or a --board file whose chip is cc3220sf) is entered with a BREAK (the \
+            break is retried 5 times; on a LaunchPad fit the SOP2 jumper and press RESET when asked) and written \
+            file by file: FILE@NAME writes and reads back a file, --read NAME --out FILE reads one, --erase-file, \
+            --list and --format SIZE work on the file system. --ota writes the --cert-dir files as DER under their \
+            names, then the image as /sys/mcuflashimg.bin, secure and failsafe, closed with the job's certfile and \
+            sig-sha1-rsa signature: the network processor's verdict is printed with its SimpleLink code and the \
+            FreeRTOS PAL status the CC3220SF PAL makes of it.
+              otarig flash --chip cc3220sf --port /dev/pts/4 --ota app.bin --job-doc job.json --cert-dir fs/
+              otarig flash --chip cc3220sf --port /dev/pts/4 --ota signed.json --certfile tisigner.crt.der --cert-dir fs/
+              otarig flash --chip cc3220sf --port /dev/pts/4 --format 4M app.bin@/sys/mcuimg.bin --list
+            Exit status: 0 written and verified (a CC3220SF: the OTA image accepted), 1 the chip refused it or the \
+            link failed (the message says which), 2 bad input.
             """
     )
 
@@ -56,7 +68,7 @@ struct FlashCommand: ParsableCommand {
     @Option(help: ArgumentHelp("What the chip does afterwards: stay (in the loader), run (the application, by the loader), or hard-reset (an EN pulse on RTS). Default: stay, or run with --ota.", valueName: "action"))
     var after: After?
 
-    @Option(help: ArgumentHelp("A signed OTA image to write into the next OTA slot, as the FreeRTOS agent would have received it; needs --job-doc and --cert.", valueName: "file"))
+    @Option(help: ArgumentHelp("A signed OTA image to write into the next OTA slot, as the FreeRTOS agent would have received it; needs --job-doc and --cert. CC3220SF: the image with --job-doc, or a signing job's signed object (JSON), closed with its signature; certificates from --cert-dir.", valueName: "file"))
     var ota: String?
 
     @Option(name: .customLong("job-doc"), help: ArgumentHelp("With --ota: the job document that came with the image (afr_ota, or the execution message).", valueName: "file"))

@@ -238,3 +238,18 @@ def test_behind_umockdevs_xds110_the_flush_breaks_in_and_the_reset_lines_boot_th
     assert "[CC3220SF] booting /sys/mcuflashimg.bin (3000 bytes)" in booted.stdout, booted.stdout
     log = (tmp_path / "sim.log").read_text()
     assert "nRESET rose with SOP2 low: boot the application" in log, log
+
+
+def test_a_signed_object_from_otarig_sign_is_closed_with_its_signature(otarig_bin, tmp_path, sim_factory):
+    """`--ota signed.json`: the JSONEmbedded object `otarig sign` writes for AmazonFreeRTOS-TI-CC3220SF, its job
+    document made as CreateOTAUpdate makes it, certfile from --certfile."""
+    catalog, fs = signing_material(tmp_path, image_size=20_000)
+    sim = sim_factory("--root-catalog", str(catalog))
+    signed = subprocess.run([str(otarig_bin), "sign", "--platform", "AmazonFreeRTOS-TI-CC3220SF", "--cert", "signer.pem", "--key", "signer.key",
+                             "--in", "app.bin", "--out", "signed.json"], cwd=tmp_path, capture_output=True, text=True)
+    assert signed.returncode == 0, signed.stderr
+    result = flash(otarig_bin, tmp_path, sim.port, "--ota", "signed.json", "--certfile", "tisigner.crt.der", "--cert-dir", fs)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OTA verdict: accepted: signed.json closed as /sys/mcuflashimg.bin" in result.stdout, result.stdout
+    back = flash(otarig_bin, tmp_path, sim.port, "--read", "/sys/mcuflashimg.bin", "--out", "back.bin")
+    assert back.returncode == 0 and (tmp_path / "back.bin").read_bytes() == (tmp_path / "app.bin").read_bytes()
