@@ -54,3 +54,18 @@ public final class ControlChannel {
         return out
     }
 }
+
+/// Seeded faults a simulated board injects into what it receives (and, on a CC3220, into some answers): a frame is
+/// lost, a bit in it flips, or the answer comes `delay` seconds late; `rate` is the share of frames hit, `seed` makes a
+/// run replay.
+public struct SimulatorFaults: Sendable {
+    public var rate: Double
+    public var seed: UInt64
+    public var delay: Double
+
+    public init(rate: Double, seed: UInt64, delay: Double) {
+        self.rate = rate
+        self.seed = seed
+        self.delay = delay
+    }
+}

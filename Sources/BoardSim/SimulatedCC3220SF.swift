@@ -42,19 +42,7 @@ public final class SimulatedCC3220SF: @unchecked Sendable {
     private let log: @Sendable (String) -> Void
 
     /// Seeded faults on host frames and device answers: a frame is lost, a bit in it flips, or the answer comes late.
-    public struct Faults: Sendable {
-        public var rate: Double
-        public var seed: UInt64
-        public var delay: Double
-
-        public init(rate: Double, seed: UInt64, delay: Double) {
-            self.rate = rate
-            self.seed = seed
-            self.delay = delay
-        }
-    }
-
-    public var faults: Faults? {
+    public var faults: SimulatorFaults? {
         didSet { random = SplitMix64(seed: faults?.seed ?? 0) }
     }
     private var random = SplitMix64(seed: 0)
@@ -73,9 +61,7 @@ public final class SimulatedCC3220SF: @unchecked Sendable {
     private var dirty = false
     private var nextToken: UInt32 = 0x1000
 
-    // The reset lines a harness drives (true = asserted).
-    private var dtr = false
-    private var rts = false
+    /// nRESET held low by the harness's DTR.
     private var heldInReset = false
 
     public struct Failure: Error, CustomStringConvertible {
@@ -195,8 +181,6 @@ public final class SimulatedCC3220SF: @unchecked Sendable {
     /// The host changed the lines (under umockdev, or through the control channel).
     public func setLines(dtr: Bool, rts: Bool) {
         let wasHeld = heldInReset
-        self.dtr = dtr
-        self.rts = rts
         heldInReset = dtr
         if verbose { log("lines: DTR=\(dtr ? 1 : 0) RTS=\(rts ? 1 : 0) -> nRESET \(dtr ? "low" : "high"), SOP2 \(rts ? "high" : "low")") }
         if !wasHeld && heldInReset {

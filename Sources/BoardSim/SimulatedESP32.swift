@@ -79,17 +79,7 @@ public final class SimulatedESP32: @unchecked Sendable {
     }
     private var random = SplitMix64(seed: 0)
 
-    public struct Faults: Sendable {
-        public var rate: Double
-        public var seed: UInt64
-        public var delay: Double
-
-        public init(rate: Double, seed: UInt64, delay: Double) {
-            self.rate = rate
-            self.seed = seed
-            self.delay = delay
-        }
-    }
+    public typealias Faults = SimulatorFaults
 
     public static let romBanner = "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for download\r\n"
 

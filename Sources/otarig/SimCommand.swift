@@ -21,6 +21,48 @@ struct SimCommand: ParsableCommand {
         subcommands: [ESP32.self, CC3220SF.self]
     )
 
+    /// --control: the FIFO a harness writes the modem lines to.
+    static func controlChannel(_ path: String?) throws -> ControlChannel? {
+        guard let path else { return nil }
+        do {
+            return try ControlChannel(path: path)
+        } catch {
+            throw OtarigError(error.description)
+        }
+    }
+
+    /// --faults, --fault-seed, --fault-delay, checked.
+    static func faults(rate: Double?, seed: UInt64, delay: Double) throws -> SimulatorFaults? {
+        guard let rate else { return nil }
+        guard (0...1).contains(rate) else { throw OtarigError("--faults \(rate) is not a fraction: give a rate from 0 to 1, e.g. 0.02") }
+        guard delay >= 0, delay <= 60 else { throw OtarigError("--fault-delay \(delay) is out of range: 0 to 60 seconds") }
+        return SimulatorFaults(rate: rate, seed: seed, delay: delay)
+    }
+
+    /// --console FILE, or standard error: where the simulated application's lines go besides the pty.
+    static func consoleWriter(_ path: String?) throws -> @Sendable (String) -> Void {
+        guard let path else { return { line in Console.error("console: \(line)") } }
+        // Appending, so a reader that truncates the file between boots gets clean text.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0o644)
+        guard descriptor >= 0 else {
+            throw OtarigError("cannot write the console file '\(path)': \(String(cString: strerror(errno))); check the directory")
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        return { line in handle.write(Data((line + "\n").utf8)) }
+    }
+
+    /// SIGINT and SIGTERM end the simulator's loop. A parent may have started us with them blocked (a thread's mask
+    /// is inherited across exec), so they are unblocked first.
+    static func stopOnSignals() {
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
+        signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+    }
+
     struct ESP32: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "esp32",
@@ -91,44 +133,16 @@ struct SimCommand: ParsableCommand {
             simulator.signatureKey = (board?.firmware ?? Board.Firmware.stock(for: .esp32)).signatureKey
             // The board file's device policy, in the twin's terms (the names are the same).
             simulator.policy = Set((board?.policy ?? []).compactMap { DevicePolicyCheck(rawValue: $0.rawValue) })
-            var lines: ControlChannel?
-            if let control {
-                do {
-                    lines = try ControlChannel(path: control)
-                } catch {
-                    throw OtarigError(error.description)
-                }
-            }
-            if let faults {
-                guard (0...1).contains(faults) else { throw OtarigError("--faults \(faults) is not a fraction: give a rate from 0 to 1, e.g. 0.02") }
-                guard faultDelay >= 0, faultDelay <= 60 else { throw OtarigError("--fault-delay \(faultDelay) is out of range: 0 to 60 seconds") }
-                simulator.faults = .init(rate: faults, seed: faultSeed, delay: faultDelay)
-            }
-            if let console {
-                // Appending, so a reader that truncates the file between boots gets clean text.
-                let descriptor = open(console, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0o644)
-                guard descriptor >= 0 else {
-                    throw OtarigError("cannot write the console file '\(console)': \(String(cString: strerror(errno))); check the directory")
-                }
-                let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-                simulator.console = { line in handle.write(Data((line + "\n").utf8)) }
-            } else {
-                simulator.console = { line in Console.error("console: \(line)") }
-            }
+            let lines = try SimCommand.controlChannel(control)
+            simulator.faults = try SimCommand.faults(rate: faults, seed: faultSeed, delay: faultDelay)
+            simulator.console = try SimCommand.consoleWriter(console)
             if let baud {
                 guard baud >= 1200 else { throw OtarigError("--baud \(baud) is below 1200") }
                 simulator.fixedBaudRate = baud
             }
             simulator.simulateBaudRate = baudTiming || baud != nil
             simulator.verbose = verbose
-            // A parent may have started us with signals blocked (a thread's mask is inherited across exec).
-            var unblock = sigset_t()
-            sigemptyset(&unblock)
-            sigaddset(&unblock, SIGINT)
-            sigaddset(&unblock, SIGTERM)
-            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-            signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
-            signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+            SimCommand.stopOnSignals()
             Console.out(simulator.pty.slavePath)
             Console.error("otarig sim: ESP32 (ESP32-D0WD-V3, 4 MiB flash\(flash.map { " in '\($0)'" } ?? "")) on \(simulator.pty.slavePath); stop with Ctrl-C")
             simulator.run(shouldStop: { stopRequested.load(ordering: .relaxed) }, control: lines.map { channel in { channel.read() } })
@@ -249,38 +263,12 @@ struct SimCommand: ParsableCommand {
             simulator.defaultCertificateName = defaultCertificate
             simulator.alertThreshold = alertThreshold
             simulator.rootCatalogDirectory = catalogDirectory
-            var lines: ControlChannel?
-            if let control {
-                do {
-                    lines = try ControlChannel(path: control)
-                } catch {
-                    throw OtarigError(error.description)
-                }
-            }
-            if let faults {
-                guard (0...1).contains(faults) else { throw OtarigError("--faults \(faults) is not a fraction: give a rate from 0 to 1, e.g. 0.02") }
-                guard faultDelay >= 0, faultDelay <= 60 else { throw OtarigError("--fault-delay \(faultDelay) is out of range: 0 to 60 seconds") }
-                simulator.faults = .init(rate: faults, seed: faultSeed, delay: faultDelay)
-            }
-            if let console {
-                let descriptor = open(console, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0o644)
-                guard descriptor >= 0 else {
-                    throw OtarigError("cannot write the console file '\(console)': \(String(cString: strerror(errno))); check the directory")
-                }
-                let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-                simulator.console = { line in handle.write(Data((line + "\n").utf8)) }
-            } else {
-                simulator.console = { line in Console.error("console: \(line)") }
-            }
+            let lines = try SimCommand.controlChannel(control)
+            simulator.faults = try SimCommand.faults(rate: faults, seed: faultSeed, delay: faultDelay)
+            simulator.console = try SimCommand.consoleWriter(console)
             simulator.simulateBaudRate = baudTiming
             simulator.verbose = verbose
-            var unblock = sigset_t()
-            sigemptyset(&unblock)
-            sigaddset(&unblock, SIGINT)
-            sigaddset(&unblock, SIGTERM)
-            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-            signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
-            signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+            SimCommand.stopOnSignals()
             Console.out(simulator.pty.slavePath)
             Console.error("otarig sim: \(chip.name == "cc3200" ? "CC3200" : "CC3220SF") bootloader (\(simulator.fileSystem.names.count) files\(flash.map { " in '\($0)'" } ?? ""), roots from '\(catalogDirectory)') on \(simulator.pty.slavePath); stop with Ctrl-C")
             simulator.run(shouldStop: { stopRequested.load(ordering: .relaxed) }, control: lines.map { channel in { channel.read() } })
