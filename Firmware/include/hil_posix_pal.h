@@ -73,4 +73,8 @@ HilCertLookup_t HIL_PosixReadCertificate( const char * pPath,
                                           size_t capacity,
                                           size_t * pLength );
 
+/* 1 when the bytes hold a PEM block ("-----BEGIN" anywhere), else 0: how the ports tell PEM from DER. */
+int HIL_PosixLooksLikePem( const uint8_t * pData,
+                           size_t length );
+
 #endif /* HIL_POSIX_PAL_H */

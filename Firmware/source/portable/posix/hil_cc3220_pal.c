@@ -139,24 +139,6 @@ static int compareNames( const void * pA,
     return strcmp( *( const char * const * ) pA, *( const char * const * ) pB );
 }
 
-static int looksLikePem( const uint8_t * pData,
-                         size_t length )
-{
-    static const char marker[] = "-----BEGIN";
-    const size_t markerLength = sizeof( marker ) - 1U;
-    size_t i;
-
-    for( i = 0U; ( i + markerLength ) <= length; i++ )
-    {
-        if( memcmp( &pData[ i ], marker, markerLength ) == 0 )
-        {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
 /* Adds every certificate of one catalog file to the roots. Returns 0 or -1 with pError set. */
 static int addRootFile( const char * pPath,
                         const uint8_t * pData,
@@ -174,7 +156,7 @@ static int addRootFile( const char * pPath,
     mbedtls_x509_crt_init( &chain );
 
     /* PEM: mbedtls_x509_crt_parse wants its NUL counted (readWholeFile put one after the bytes). */
-    parsed = looksLikePem( pData, length ) ? mbedtls_x509_crt_parse( &chain, pData, length + 1U )
+    parsed = HIL_PosixLooksLikePem( pData, length ) ? mbedtls_x509_crt_parse( &chain, pData, length + 1U )
                                            : mbedtls_x509_crt_parse_der( &chain, pData, length );
 
     if( ( parsed != 0 ) || ( chain.raw.p == NULL ) )

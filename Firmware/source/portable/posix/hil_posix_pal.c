@@ -6,8 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
-static int looksLikePem( const uint8_t * pData,
-                        size_t length )
+int HIL_PosixLooksLikePem( const uint8_t * pData,
+                           size_t length )
 {
     static const char marker[] = "-----BEGIN";
     const size_t markerLength = sizeof( marker ) - 1U;
@@ -52,7 +52,7 @@ HilCertLookup_t HIL_PosixReadCertificate( const char * pPath,
     }
 
     /* mbedtls_x509_crt_parse takes PEM only with its terminating NUL counted. */
-    if( looksLikePem( pBuffer, length ) != 0 )
+    if( HIL_PosixLooksLikePem( pBuffer, length ) != 0 )
     {
         pBuffer[ length ] = 0U;
         length++;
@@ -219,7 +219,7 @@ int HIL_PosixPortSetPolicy( HilPosixPort_t * pPort,
         ( void ) memcpy( pPort->listSigner, pCertificate, certificateLength );
         pPort->listSignerLength = certificateLength;
 
-        if( ( certificateLength > 0U ) && ( looksLikePem( pCertificate, certificateLength ) != 0 ) &&
+        if( ( certificateLength > 0U ) && ( HIL_PosixLooksLikePem( pCertificate, certificateLength ) != 0 ) &&
             ( pCertificate[ certificateLength - 1U ] != 0U ) )
         {
             pPort->listSigner[ certificateLength ] = 0U;
