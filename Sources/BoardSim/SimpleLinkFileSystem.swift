@@ -130,7 +130,8 @@ public struct SimpleLinkFileSystem: Codable, Sendable, Equatable {
         Self.fatBlocks + files.compactMap { $0 }.reduce(0) { $0 + Self.blocks(maxSize: $1.maxSize, failsafe: $1.failsafe) }
     }
 
-    /// Creates `name` (or takes the existing file, whose contents are replaced on close) for writing.
+    /// Why `name` could not be opened for writing (a new file needs a free entry and room), or nil when it can: an
+    /// existing file is taken as it is, its contents replaced on close.
     public func canCreate(_ name: String, maxSize: Int, failsafe: Bool) -> Failure? {
         let name = Self.normalized(name)
         guard name.utf8.count <= Self.maxNameLength, !name.isEmpty else { return .nameTooLong(name) }

@@ -63,7 +63,11 @@ extension FlashCommand {
         let head = (try? Files.read(ota, what: "OTA image").prefix(64)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         if jobDocument == nil, head.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") {
             arguments = ["--signed-object", ota]
-            if let certfile { arguments += ["--certfile", certfile] }
+            if let certfile {
+                arguments += ["--certfile", certfile]
+            } else if certificateDirectory == nil {
+                throw OtarigError("--ota '\(ota)' is a signed object: pass --certfile NAME, the certificate file the device verifies with (the signing profile's certname)")
+            }
         } else {
             guard let jobDocument else { throw OtarigError("--ota '\(ota)' is an image: pass its job document with --job-doc, or pass the signing job's signed object (JSON) as --ota") }
             arguments = ["--image", ota, "--job-doc", jobDocument]

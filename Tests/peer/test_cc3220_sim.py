@@ -59,7 +59,10 @@ class Sim:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.log.close()
+            raise AssertionError("otarig sim cc3220sf did not stop within 10 s of SIGTERM")
+        finally:
+            self.log.close()
+        assert self.process.returncode == 0, f"otarig sim cc3220sf exited {self.process.returncode} on SIGTERM"
 
 
 @pytest.fixture
@@ -172,10 +175,12 @@ def test_files_written_read_listed_erased_and_formatted(otarig_bin, tmp_path, si
     (["--read", "/a"], "--read /a needs --out FILE"),
     (["--cert-dir", "/nonexistent"], "--cert-dir '/nonexistent' is not a directory"),
     (["--ota", "app.bin"], "pass its job document with --job-doc"),
+    (["--ota", "signed.json"], "is a signed object: pass --certfile NAME"),
 ])
 def test_bad_input_is_refused_before_the_port_is_touched(otarig_bin, tmp_path, args, expected):
     (tmp_path / "x").write_bytes(b"x")
     (tmp_path / "app.bin").write_bytes(b"\x00" * 10)
+    (tmp_path / "signed.json").write_text('{"rawPayloadSize": 10}')
     result = flash(otarig_bin, tmp_path, "/dev/null-not-a-port", *args)
     assert result.returncode == 2, result.stdout + result.stderr
     assert expected in result.stderr, result.stderr
