@@ -39,16 +39,16 @@ struct ACMRoutes: Sendable {
         let caller = request.caller
         switch operation {
         case .importCertificate:
-            return try Self.json(try certificates.importCertificate(Self.decode(ACM.ImportCertificateRequest.self, request.body), caller: caller))
+            return try Self.json(try await certificates.importCertificate(Self.decode(ACM.ImportCertificateRequest.self, request.body), caller: caller))
         case .describeCertificate:
             let arn = try Self.decode(ACM.CertificateArnRequest.self, request.body).certificateArn ?? ""
             return try Self.json(try await certificates.describeCertificate(arn: arn, caller: caller))
         case .getCertificate:
             let arn = try Self.decode(ACM.CertificateArnRequest.self, request.body).certificateArn ?? ""
-            return try Self.json(try certificates.getCertificate(arn: arn, caller: caller))
+            return try Self.json(try await certificates.getCertificate(arn: arn, caller: caller))
         case .listCertificates:
             _ = try Self.decode(ACM.ListCertificatesRequest.self, request.body)
-            return try Self.json(try certificates.listCertificates(caller: caller))
+            return try Self.json(try await certificates.listCertificates(caller: caller))
         case .deleteCertificate:
             let arn = try Self.decode(ACM.CertificateArnRequest.self, request.body).certificateArn ?? ""
             try await certificates.delete(arn: arn, caller: caller)

@@ -267,9 +267,21 @@ public struct SignerServer: Sendable {
             responder: responder,
             server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "otarig"),
-            services: [JobDrain(service: service, logger: logger)],
+            services: [LeaseKeeper(service: service), JobDrain(service: service, logger: logger)],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
+    }
+}
+
+/// Renews this instance's job leases and takes over jobs whose lease expired, until shutdown (it stops after
+/// `JobDrain`, so the jobs being finished keep their leases).
+struct LeaseKeeper: Service {
+    let service: SignerService
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            await service.runLeaseKeeper()
+        }
     }
 }
 

@@ -46,27 +46,27 @@ public struct CertificateService: Sendable {
         self.now = now
     }
 
-    public func importCertificate(certificate: Data, privateKey: Data, chain: Data?, caller: Caller) throws -> StoredCertificate {
+    public func importCertificate(certificate: Data, privateKey: Data, chain: Data?, caller: Caller) async throws -> StoredCertificate {
         do {
-            return try keys.importCertificate(certificate: Array(certificate), privateKey: Array(privateKey), chain: chain.map { Array($0) },
+            return try await keys.importCertificate(certificate: Array(certificate), privateKey: Array(privateKey), chain: chain.map { Array($0) },
                                               region: region, account: caller.account, now: now())
         } catch let error as CodeSigningError {
             throw ACMError(.validationException, error.message)
         }
     }
 
-    public func certificate(arn: String, caller: Caller) throws -> StoredCertificate {
+    public func certificate(arn: String, caller: Caller) async throws -> StoredCertificate {
         guard arn.hasPrefix("arn:"), arn.count >= 20 else {
             throw ACMError(.invalidArnException, "\(arn) is not a valid certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
         }
-        guard let record = try keys.certificate(arn: arn), record.account == caller.account else {
+        guard let record = try await keys.certificate(arn: arn), record.account == caller.account else {
             throw ACMError(.resourceNotFoundException, "Could not find certificate \(arn).")
         }
         return record
     }
 
-    public func list(caller: Caller) throws -> [StoredCertificate] {
-        try keys.list().filter { $0.account == caller.account && $0.region == region }
+    public func list(caller: Caller) async throws -> [StoredCertificate] {
+        try await keys.list().filter { $0.account == caller.account && $0.region == region }
     }
 
     /// Profiles of the caller's account that sign with this certificate and are not canceled.
@@ -75,18 +75,18 @@ public struct CertificateService: Sendable {
     }
 
     public func delete(arn: String, caller: Caller) async throws {
-        _ = try certificate(arn: arn, caller: caller)
+        _ = try await certificate(arn: arn, caller: caller)
         let users = try await usedBy(arn: arn, caller: caller)
         guard users.isEmpty else {
             throw ACMError(.resourceInUseException, "Certificate \(arn) is in use by signing profile(s) \(users.map(\.name).joined(separator: ", ")); cancel them first")
         }
-        _ = try keys.delete(arn: arn)
+        _ = try await keys.delete(arn: arn)
     }
 
     // MARK: - The ACM operations' rules and views
 
     /// ImportCertificate: a new certificate only (re-import is refused), with certificate and key required.
-    public func importCertificate(_ request: ACM.ImportCertificateRequest, caller: Caller) throws -> ACM.ImportCertificateResponse {
+    public func importCertificate(_ request: ACM.ImportCertificateRequest, caller: Caller) async throws -> ACM.ImportCertificateResponse {
         guard request.certificateArn == nil else {
             throw ACMError(.validationException, "Re-importing into an existing CertificateArn is not supported; import a new certificate")
         }
@@ -96,26 +96,26 @@ public struct CertificateService: Sendable {
         guard let key = request.privateKey else {
             throw ACMError(.validationException, "1 validation error detected: Value null at 'privateKey' failed to satisfy constraint: Member must not be null")
         }
-        let record = try importCertificate(certificate: certificate, privateKey: key, chain: request.certificateChain, caller: caller)
+        let record = try await importCertificate(certificate: certificate, privateKey: key, chain: request.certificateChain, caller: caller)
         return ACM.ImportCertificateResponse(certificateArn: record.arn)
     }
 
     /// DescribeCertificate: the ACM view of an imported certificate, with the profiles that use it.
     public func describeCertificate(arn: String, caller: Caller) async throws -> ACM.DescribeCertificateResponse {
-        let record = try certificate(arn: arn, caller: caller)
+        let record = try await certificate(arn: arn, caller: caller)
         let users = try await usedBy(arn: arn, caller: caller).map { $0.arn(region: region) }
         return ACM.DescribeCertificateResponse(certificate: Self.detail(record, inUseBy: users))
     }
 
     /// GetCertificate: the certificate and its chain, PEM.
-    public func getCertificate(arn: String, caller: Caller) throws -> ACM.GetCertificateResponse {
-        let record = try certificate(arn: arn, caller: caller)
+    public func getCertificate(arn: String, caller: Caller) async throws -> ACM.GetCertificateResponse {
+        let record = try await certificate(arn: arn, caller: caller)
         return ACM.GetCertificateResponse(certificate: record.certificatePEM, certificateChain: record.chainPEM)
     }
 
     /// ListCertificates: a summary of each of the caller's certificates in this region.
-    public func listCertificates(caller: Caller) throws -> ACM.ListCertificatesResponse {
-        ACM.ListCertificatesResponse(certificateSummaryList: try list(caller: caller).map { Self.detail($0, inUseBy: nil) })
+    public func listCertificates(caller: Caller) async throws -> ACM.ListCertificatesResponse {
+        ACM.ListCertificatesResponse(certificateSummaryList: try await list(caller: caller).map { Self.detail($0, inUseBy: nil) })
     }
 
     /// The ACM record of an imported certificate: always `ISSUED` and `IMPORTED`, used for digital signatures, with

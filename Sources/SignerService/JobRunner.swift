@@ -12,6 +12,7 @@ struct JobRunner: Sendable {
     let objects: any ObjectStore
     let keys: any KeyStore
     let managed: ManagedKeys
+    let lease: JobLease
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -41,11 +42,24 @@ struct JobRunner: Sendable {
             job.statusReason = "Signing failed: \(error)"
         }
         job.completedAt = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
-        do {
-            try await store.saveJob(job)
-        } catch {
-            logger.error("cannot record the job's outcome; it will be retried at the next start", metadata: ["job": "\(job.jobId)", "error": "\(error)"])
-            return
+        // The store may be briefly unreachable (a database restart): retry for about one lease; after that the lease
+        // lapses and this or another instance runs the job again.
+        var attempt = 0
+        while true {
+            do {
+                guard try await store.finishJob(job, lease: lease) else {
+                    logger.warning("another instance took this job over (its lease expired); its outcome stands", metadata: ["job": "\(job.jobId)"])
+                    return
+                }
+                break
+            } catch {
+                attempt += 1
+                guard Double(attempt) * 0.5 < lease.duration else {
+                    logger.error("cannot record the job's outcome; it runs again once its lease expires", metadata: ["job": "\(job.jobId)", "error": "\(error)"])
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
         }
         let elapsed = String(format: "%.1f", now().timeIntervalSince(started) * 1000)
         logger.info("job finished", metadata: ["job": "\(job.jobId)", "status": "\(job.status.rawValue)", "ms": "\(elapsed)",
@@ -61,7 +75,7 @@ struct JobRunner: Sendable {
         }
         let key: SigningKey
         if let arn = job.signingMaterial?.certificateArn {
-            guard let record = try keys.certificate(arn: arn) else {
+            guard let record = try await keys.certificate(arn: arn) else {
                 throw SignerError.validation("The signing certificate \(arn) no longer exists in ACM")
             }
             if let certificate = try? CertificateBundle.parseCertificates(Array(record.certificatePEM.utf8), what: "certificate").first {
@@ -71,9 +85,9 @@ struct JobRunner: Sendable {
                     throw SignerError.validation("The signing certificate \(arn) is outside its validity period (\(record.summary.notBefore) to \(record.summary.notAfter)); it can no longer sign")
                 }
             }
-            key = try keys.signingKey(arn: arn)
+            key = try await keys.signingKey(arn: arn)
         } else {
-            key = try managed.notationMaterial(now: now()).key
+            key = try await managed.notationMaterial(now: now()).key
         }
         let (_, payload) = try await objects.get(bucket: source.bucketName, key: source.key, versionId: source.version)
         let plan = try SigningPlan.resolve(platform: platform, overrides: job.overrides, key: key)

@@ -27,15 +27,15 @@ public struct StoredCertificate: Sendable, Codable, Equatable {
 /// Imported certificates and their private keys (the ACM subset the signing service needs).
 public protocol KeyStore: Sendable {
     /// Checks the bundle as ACM does and stores it; returns the record with a fresh ARN.
-    func importCertificate(certificate: [UInt8], privateKey: [UInt8], chain: [UInt8]?, region: String, account: String, now: Date) throws -> StoredCertificate
+    func importCertificate(certificate: [UInt8], privateKey: [UInt8], chain: [UInt8]?, region: String, account: String, now: Date) async throws -> StoredCertificate
     /// The record for `arn`, or nil.
-    func certificate(arn: String) throws -> StoredCertificate?
+    func certificate(arn: String) async throws -> StoredCertificate?
     /// The private key for `arn`, for signing. Never returned by any API.
-    func signingKey(arn: String) throws -> SigningKey
+    func signingKey(arn: String) async throws -> SigningKey
     /// Every stored certificate, oldest first.
-    func list() throws -> [StoredCertificate]
+    func list() async throws -> [StoredCertificate]
     /// Removes a certificate and its key; false when there was none.
-    func delete(arn: String) throws -> Bool
+    func delete(arn: String) async throws -> Bool
 }
 
 /// The error type of `SignerService`'s stores: what could not be read or written, and where.
@@ -70,7 +70,7 @@ public final class DirectoryKeyStore: KeyStore {
         return UUID(uuidString: id) == nil ? nil : id.lowercased()
     }
 
-    public func importCertificate(certificate: [UInt8], privateKey: [UInt8], chain: [UInt8]?, region: String, account: String, now: Date) throws -> StoredCertificate {
+    public func importCertificate(certificate: [UInt8], privateKey: [UInt8], chain: [UInt8]?, region: String, account: String, now: Date) async throws -> StoredCertificate {
         let bundle = try CertificateBundle(certificate: certificate, privateKey: privateKey, chain: chain, now: now)
         let id = UUID().uuidString.lowercased()
         let certificatePEM = try bundle.certificate.serializeAsPEM().pemString + "\n"
@@ -95,7 +95,7 @@ public final class DirectoryKeyStore: KeyStore {
         return record
     }
 
-    public func certificate(arn: String) throws -> StoredCertificate? {
+    public func certificate(arn: String) async throws -> StoredCertificate? {
         guard let id = Self.id(fromARN: arn) else { return nil }
         let url = directory.appendingPathComponent(id).appendingPathComponent("record.json")
         guard let data = try? Data(contentsOf: url) else { return nil }
@@ -103,8 +103,8 @@ public final class DirectoryKeyStore: KeyStore {
         return record.arn == arn ? record : nil
     }
 
-    public func signingKey(arn: String) throws -> SigningKey {
-        guard try certificate(arn: arn) != nil, let id = Self.id(fromARN: arn) else {
+    public func signingKey(arn: String) async throws -> SigningKey {
+        guard try await certificate(arn: arn) != nil, let id = Self.id(fromARN: arn) else {
             throw StoreError("no certificate \(arn) in the key store \(directory.path); list them with 'otarig cert list'")
         }
         let url = directory.appendingPathComponent(id).appendingPathComponent("key.pem")
@@ -114,7 +114,7 @@ public final class DirectoryKeyStore: KeyStore {
         return try SigningKey(encoded: Array(data))
     }
 
-    public func list() throws -> [StoredCertificate] {
+    public func list() async throws -> [StoredCertificate] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return names.filter { !$0.hasPrefix(".") }.compactMap { name -> StoredCertificate? in
             let url = directory.appendingPathComponent(name).appendingPathComponent("record.json")
@@ -123,8 +123,8 @@ public final class DirectoryKeyStore: KeyStore {
         }.sorted { ($0.importedAt, $0.arn) < ($1.importedAt, $1.arn) }
     }
 
-    public func delete(arn: String) throws -> Bool {
-        guard try certificate(arn: arn) != nil, let id = Self.id(fromARN: arn) else { return false }
+    public func delete(arn: String) async throws -> Bool {
+        guard try await certificate(arn: arn) != nil, let id = Self.id(fromARN: arn) else { return false }
         try FileManager.default.removeItem(at: directory.appendingPathComponent(id))
         return true
     }

@@ -2,6 +2,19 @@ import Foundation
 import GRDB
 import SignerAPI
 
+/// A lease on an `InProgress` job: the instance that holds it runs it, renewing it while it works; once it expires
+/// (the instance died) another instance may claim the job. Lease times are on the store's clock, never an instance's.
+public struct JobLease: Sendable, Equatable {
+    /// The instance that holds the lease (a fresh id per process).
+    public var owner: String
+    /// How long a lease lasts from its last renewal, in seconds.
+    public var duration: TimeInterval
+    public init(owner: String, duration: TimeInterval) {
+        self.owner = owner
+        self.duration = duration
+    }
+}
+
 /// Profiles and jobs, kept by `SignerService`.
 public protocol SignerStore: Sendable {
     /// Inserts a profile; false when the account already has a profile of that name (in any status).
@@ -10,14 +23,25 @@ public protocol SignerStore: Sendable {
     func saveProfile(_ profile: ProfileRecord) async throws
     /// The account's profiles, ordered by name.
     func profiles(account: String) async throws -> [ProfileRecord]
-    /// Inserts a job, or returns the job the invoker already started with the same client token.
-    func insertJob(_ job: JobRecord) async throws -> JobRecord
+    /// Inserts a job (leased to `lease` when given, for a job that starts `InProgress`), or returns the job the invoker
+    /// already started with the same client token.
+    func insertJob(_ job: JobRecord, lease: JobLease?) async throws -> JobRecord
     func job(id: String) async throws -> JobRecord?
-    func saveJob(_ job: JobRecord) async throws
+    /// Records a job's revocation, read-modify-write in one transaction (a job finishing meanwhile keeps its outcome);
+    /// false when the job does not exist or is already revoked.
+    func revokeJob(id: String, revocation: SigningJobRevocationRecord) async throws -> Bool
+    /// Records a leased job's outcome and clears its lease, only while `lease.owner` holds it; false (nothing written)
+    /// when another instance has taken the job over.
+    func finishJob(_ job: JobRecord, lease: JobLease) async throws -> Bool
+    /// Extends `lease.owner`'s leases on `jobIds` to now + `lease.duration`; returns the ids it still holds.
+    func renewLeases(_ jobIds: [String], lease: JobLease) async throws -> Set<String>
+    /// Claims up to `limit` `InProgress` jobs whose lease has expired or that have none (with `includeLive`, any
+    /// `InProgress` job: a single-instance store at start-up) for `lease.owner`, oldest first.
+    func claimJobs(lease: JobLease, limit: Int, includeLive: Bool) async throws -> [JobRecord]
     /// Jobs an account owns or invoked, newest first.
     func jobs(visibleTo account: String) async throws -> [JobRecord]
-    /// Every job in a status (start-up recovery of `InProgress` jobs).
-    func jobs(status: SigningStatus) async throws -> [JobRecord]
+    /// Whether several instances may share this store at once.
+    var isShared: Bool { get }
 }
 
 /// The one SQLite database of a data directory, in WAL mode. A committed transaction survives `kill -9`.
@@ -49,6 +73,12 @@ public final class SignerDatabase: Sendable {
                                      size INTEGER NOT NULL, etag TEXT NOT NULL, lastModified REAL NOT NULL, contentType TEXT,
                                      deleteMarker INTEGER NOT NULL, file TEXT, PRIMARY KEY (bucket, key, versionId));
                 CREATE INDEX object_latest ON object (bucket, key, seq);
+                """)
+        }
+        migrator.registerMigration("v2-leases") { db in
+            try db.execute(sql: """
+                ALTER TABLE job ADD COLUMN leaseOwner TEXT;
+                ALTER TABLE job ADD COLUMN leaseUntil REAL;
                 """)
         }
         do {
@@ -110,16 +140,21 @@ public final class SQLiteSignerStore: SignerStore {
         return try rows.map { try Self.decoder.decode(ProfileRecord.self, from: $0) }
     }
 
-    public func insertJob(_ job: JobRecord) async throws -> JobRecord {
+    public var isShared: Bool { false }
+
+    public func insertJob(_ job: JobRecord, lease: JobLease?) async throws -> JobRecord {
         let record = try Self.encoder.encode(job)
+        let until = lease.map { Date().timeIntervalSince1970 + $0.duration }
         let existing: Data? = try await database.pool.write { db in
             if let token = job.clientRequestToken,
                let found = try Data.fetchOne(db, sql: "SELECT record FROM job WHERE invoker = ? AND token = ?", arguments: [job.invoker, token]) {
                 return found
             }
-            try db.execute(sql: "INSERT INTO job (jobId, owner, invoker, token, status, createdAt, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [job.jobId, job.owner, job.invoker, job.clientRequestToken, job.status.rawValue,
-                                       job.createdAt.timeIntervalSince1970, record])
+            try db.execute(sql: """
+                INSERT INTO job (jobId, owner, invoker, token, status, createdAt, record, leaseOwner, leaseUntil)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [job.jobId, job.owner, job.invoker, job.clientRequestToken, job.status.rawValue,
+                                 job.createdAt.timeIntervalSince1970, record, lease?.owner, until])
             return nil
         }
         return try existing.map { try Self.decoder.decode(JobRecord.self, from: $0) } ?? job
@@ -132,11 +167,58 @@ public final class SQLiteSignerStore: SignerStore {
         return try data.map { try Self.decoder.decode(JobRecord.self, from: $0) }
     }
 
-    public func saveJob(_ job: JobRecord) async throws {
-        let record = try Self.encoder.encode(job)
+    public func revokeJob(id: String, revocation: SigningJobRevocationRecord) async throws -> Bool {
         try await database.pool.write { db in
-            try db.execute(sql: "UPDATE job SET status = ?, record = ? WHERE jobId = ?", arguments: [job.status.rawValue, record, job.jobId])
+            guard let data = try Data.fetchOne(db, sql: "SELECT record FROM job WHERE jobId = ?", arguments: [id]) else { return false }
+            var job = try Self.decoder.decode(JobRecord.self, from: data)
+            guard job.revocation == nil else { return false }
+            job.revocation = revocation
+            try db.execute(sql: "UPDATE job SET record = ? WHERE jobId = ?", arguments: [try Self.encoder.encode(job), id])
+            return true
         }
+    }
+
+    public func finishJob(_ job: JobRecord, lease: JobLease) async throws -> Bool {
+        let record = try Self.encoder.encode(job)
+        return try await database.pool.write { db in
+            try db.execute(sql: """
+                UPDATE job SET status = ?, record = ?, leaseOwner = NULL, leaseUntil = NULL
+                WHERE jobId = ? AND leaseOwner = ? AND status = 'InProgress'
+                """, arguments: [job.status.rawValue, record, job.jobId, lease.owner])
+            return db.changesCount == 1
+        }
+    }
+
+    public func renewLeases(_ jobIds: [String], lease: JobLease) async throws -> Set<String> {
+        guard !jobIds.isEmpty else { return [] }
+        let until = Date().timeIntervalSince1970 + lease.duration
+        return try await database.pool.write { db in
+            var held: Set<String> = []
+            for id in jobIds {
+                try db.execute(sql: "UPDATE job SET leaseUntil = ? WHERE jobId = ? AND leaseOwner = ? AND status = 'InProgress'",
+                               arguments: [until, id, lease.owner])
+                if db.changesCount == 1 { held.insert(id) }
+            }
+            return held
+        }
+    }
+
+    public func claimJobs(lease: JobLease, limit: Int, includeLive: Bool) async throws -> [JobRecord] {
+        guard limit > 0 else { return [] }
+        let now = Date().timeIntervalSince1970
+        let rows = try await database.pool.write { db -> [Data] in
+            let ids = try String.fetchAll(db, sql: """
+                SELECT jobId FROM job WHERE status = 'InProgress' AND (? OR leaseUntil IS NULL OR leaseUntil < ?)
+                ORDER BY createdAt LIMIT ?
+                """, arguments: [includeLive, now, limit])
+            var records: [Data] = []
+            for id in ids {
+                try db.execute(sql: "UPDATE job SET leaseOwner = ?, leaseUntil = ? WHERE jobId = ?", arguments: [lease.owner, now + lease.duration, id])
+                if let record = try Data.fetchOne(db, sql: "SELECT record FROM job WHERE jobId = ?", arguments: [id]) { records.append(record) }
+            }
+            return records
+        }
+        return try rows.map { try Self.decoder.decode(JobRecord.self, from: $0) }
     }
 
     public func jobs(visibleTo account: String) async throws -> [JobRecord] {
@@ -146,10 +228,4 @@ public final class SQLiteSignerStore: SignerStore {
         return try rows.map { try Self.decoder.decode(JobRecord.self, from: $0) }
     }
 
-    public func jobs(status: SigningStatus) async throws -> [JobRecord] {
-        let rows = try await database.pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT record FROM job WHERE status = ? ORDER BY createdAt", arguments: [status.rawValue])
-        }
-        return try rows.map { try Self.decoder.decode(JobRecord.self, from: $0) }
-    }
 }

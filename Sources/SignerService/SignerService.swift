@@ -17,8 +17,10 @@ public actor SignerService {
     nonisolated let now: @Sendable () -> Date
     nonisolated let logger: Logger
     nonisolated let limits: JobLimits
+    nonisolated let rateLimiter: any JobRateLimiter
+    /// This instance's lease on the jobs it runs: a fresh owner id per process.
+    public nonisolated let lease: JobLease
     private var running: [String: Task<Void, Never>] = [:]
-    private var allowance: [String: (tokens: Double, updated: Date)] = [:]
 
     /// How fast jobs may start: a token bucket per account (`TooManyRequestsException` when empty) and a cap on
     /// jobs running at once (`ThrottlingException` when reached).
@@ -34,8 +36,11 @@ public actor SignerService {
     }
 
     public init(region: String, store: any SignerStore, objects: any ObjectStore, keys: any KeyStore, managed: ManagedKeys,
-                limits: JobLimits = JobLimits(), now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "otarig.signer")) {
+                limits: JobLimits = JobLimits(), rateLimiter: (any JobRateLimiter)? = nil, leaseDuration: TimeInterval = 15,
+                now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "otarig.signer")) {
         self.limits = limits
+        self.rateLimiter = rateLimiter ?? InMemoryJobRateLimiter(now: now)
+        self.lease = JobLease(owner: UUID().uuidString.lowercased(), duration: leaseDuration)
         self.region = region
         self.store = store
         self.objects = objects
@@ -100,7 +105,7 @@ public actor SignerService {
         if try Self.rules(platformId).requiresSigningMaterial {
             guard let arn = material?.certificateArn else { throw SignerError.validation("signing material cannot be null.") }
             _ = try Validate.arn(arn, "signingMaterial.certificateArn")
-            let key = try signingKey(arn: arn, caller: caller)
+            let key = try await signingKey(arn: arn, caller: caller)
             do {
                 _ = try SigningPlan.resolve(platform: platform, overrides: request.overrides, key: key)
             } catch {
@@ -140,13 +145,13 @@ public actor SignerService {
     }
 
     /// The key of an imported certificate the caller's account owns.
-    nonisolated func signingKey(arn: String, caller: Caller) throws(SignerError) -> SigningKey {
+    nonisolated func signingKey(arn: String, caller: Caller) async throws(SignerError) -> SigningKey {
         let record: StoredCertificate?
-        do { record = try keys.certificate(arn: arn) } catch { throw SignerError(.internalServiceError, "the key store cannot be read: \(error)") }
+        do { record = try await keys.certificate(arn: arn) } catch { throw SignerError(.internalServiceError, "the key store cannot be read: \(error)") }
         guard let record, record.account == caller.account else {
             throw .notFound("Certificate \(arn) not found; import it with 'aws acm import-certificate' first")
         }
-        do { return try keys.signingKey(arn: arn) } catch { throw SignerError(.internalServiceError, "the key of \(arn) cannot be read: \(error)") }
+        do { return try await keys.signingKey(arn: arn) } catch { throw SignerError(.internalServiceError, "the key of \(arn) cannot be read: \(error)") }
     }
 
     /// A profile the caller may use for `action`: its own, or another account's that grants the action.
@@ -275,7 +280,7 @@ public actor SignerService {
         guard let target = try await objects.bucket(destinationBucket), target.owner == caller.account else {
             throw SignerError.validation("The destination bucket \(destinationBucket) does not exist in account \(caller.account)")
         }
-        try admit(account: caller.account)
+        try await admit(account: caller.account)
         let created = timestamp()
         let expires = rules.setsSignatureExpiry ? Self.add(profile.signatureValidityPeriod, to: created) : nil
         let job = JobRecord(jobId: UUID().uuidString.lowercased(), kind: .signingJob, owner: profile.account, invoker: caller.account,
@@ -284,32 +289,23 @@ public actor SignerService {
                             signingMaterial: profile.signingMaterial, overrides: profile.overrides,
                             signingParameters: profile.signingParameters, createdAt: created, completedAt: nil,
                             signatureExpiresAt: expires, status: .inProgress, statusReason: nil, revocation: nil, signedObject: nil)
-        let stored = try await store.insertJob(job)
+        let stored = try await store.insertJob(job, lease: lease)
         if stored.jobId == job.jobId {
             schedule(job)
         } else {
-            refund(account: caller.account)
+            try? await rateLimiter.refund(account: caller.account, burst: limits.burst)
         }
         return StartSigningJobResponse(jobId: stored.jobId, jobOwner: stored.owner)
     }
 
     /// Takes one job start from the account's bucket, or refuses: the account's rate first, then the server's cap.
-    private func admit(account: String) throws(SignerError) {
+    private func admit(account: String) async throws {
         guard running.count < limits.maxInFlight else {
             throw SignerError(.throttling, "\(running.count) signing jobs are in flight, the most this server runs at once (--max-jobs-in-flight); retry shortly")
         }
-        let current = now()
-        var (tokens, updated) = allowance[account] ?? (limits.burst, current)
-        tokens = min(limits.burst, tokens + max(0, current.timeIntervalSince(updated)) * limits.perAccountPerSecond)
-        guard tokens >= 1 else {
-            allowance[account] = (tokens, current)
+        guard try await rateLimiter.take(account: account, perSecond: limits.perAccountPerSecond, burst: limits.burst) else {
             throw SignerError(.tooManyRequests, "The allowed number of job-signing requests has been exceeded: account \(account) may start \(limits.perAccountPerSecond.formatted()) jobs per second (--job-rate); retry shortly")
         }
-        allowance[account] = (tokens - 1, current)
-    }
-
-    private func refund(account: String) {
-        if let (tokens, updated) = allowance[account] { allowance[account] = (min(limits.burst, tokens + 1), updated) }
     }
 
     /// `date` + a validity period in calendar arithmetic (UTC): 2023-07-18T10:51:39Z + 135 MONTHS = 2034-10-18T10:51:39Z.
@@ -326,7 +322,7 @@ public actor SignerService {
     }
 
     private func schedule(_ job: JobRecord) {
-        let context = JobRunner(region: region, store: store, objects: objects, keys: keys, managed: managed, now: now, logger: logger)
+        let context = JobRunner(region: region, store: store, objects: objects, keys: keys, managed: managed, lease: lease, now: now, logger: logger)
         running[job.jobId] = Task.detached { [weak self] in
             await context.run(job)
             await self?.finished(job.jobId)
@@ -337,14 +333,50 @@ public actor SignerService {
         running[jobId] = nil
     }
 
-    /// Finishes every job found `InProgress` at start-up (a crash or kill between accepting and completing it).
+    /// Runs every job found `InProgress` at start-up (a crash or kill between accepting and completing it). A store
+    /// of one instance gives this one all of them; a shared store only those whose lease has expired (the others'
+    /// instances are alive and renewing theirs; `maintainLeases` picks up the rest as they expire).
     public func recover() async throws -> Int {
-        let pending = try await store.jobs(status: .inProgress)
-        for job in pending where running[job.jobId] == nil {
-            logger.notice("resuming a job found in progress at start-up", metadata: ["job": "\(job.jobId)"])
+        let claimed = try await store.claimJobs(lease: lease, limit: limits.maxInFlight, includeLive: !store.isShared)
+        for job in claimed where running[job.jobId] == nil {
+            logger.notice("resuming a job found in progress", metadata: ["job": "\(job.jobId)"])
             schedule(job)
         }
-        return pending.count
+        return claimed.count
+    }
+
+    /// One round of lease upkeep: renews the leases of the jobs this instance runs, then claims jobs whose lease
+    /// expired (their instance died) up to the in-flight cap. Returns how many were claimed.
+    public func maintainLeases() async throws -> Int {
+        let mine = Array(running.keys)
+        if !mine.isEmpty {
+            let held = try await store.renewLeases(mine, lease: lease)
+            for id in mine where !held.contains(id) && running[id] != nil {
+                logger.warning("lost the lease on a running job; another instance has taken it over", metadata: ["job": "\(id)"])
+            }
+        }
+        let room = limits.maxInFlight - running.count
+        guard room > 0 else { return 0 }
+        let claimed = try await store.claimJobs(lease: lease, limit: room, includeLive: false)
+        for job in claimed where running[job.jobId] == nil {
+            logger.notice("taking over a job whose lease expired", metadata: ["job": "\(job.jobId)"])
+            schedule(job)
+        }
+        return claimed.count
+    }
+
+    /// Keeps leases until cancelled: `maintainLeases` every third of the lease, so a live instance's leases never lapse
+    /// and a dead instance's jobs are picked up within the lease plus a third.
+    public nonisolated func runLeaseKeeper() async {
+        let interval = max(0.2, lease.duration / 3)
+        while !Task.isCancelled {
+            do {
+                _ = try await maintainLeases()
+            } catch {
+                logger.warning("cannot renew or claim job leases; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+        }
     }
 
     /// Waits for every job in flight (graceful shutdown).
@@ -425,7 +457,7 @@ public actor SignerService {
     public func revokeSignature(_ caller: Caller, jobId: String, _ request: RevokeSignatureRequest) async throws {
         let reason = try Validate.reason(request.reason)
         if let owner = request.jobOwner { try Validate.accountId(owner, "jobOwner") }
-        guard var job = try await store.job(id: jobId), request.jobOwner == nil || request.jobOwner == job.owner else {
+        guard let job = try await store.job(id: jobId), request.jobOwner == nil || request.jobOwner == job.owner else {
             throw SignerError.notFound("The specified job \(jobId) does not exist.")
         }
         if job.owner != caller.account {
@@ -435,8 +467,8 @@ public actor SignerService {
             }
         }
         guard job.revocation == nil else { return }
-        job.revocation = SigningJobRevocationRecord(reason: reason, revokedAt: timestamp(), revokedBy: caller.principal)
-        try await store.saveJob(job)
+        let revocation = SigningJobRevocationRecord(reason: reason, revokedAt: timestamp(), revokedBy: caller.principal)
+        guard try await store.revokeJob(id: jobId, revocation: revocation) else { return }
         logger.notice("signature revoked", metadata: ["job": "\(jobId)"])
     }
 
@@ -467,7 +499,7 @@ public actor SignerService {
                             platformId: profile.platformId, source: nil, destination: nil, signingMaterial: nil, overrides: profile.overrides,
                             signingParameters: profile.signingParameters, createdAt: created, completedAt: created,
                             signatureExpiresAt: rules.setsSignatureExpiry ? expires : nil, status: .succeeded, statusReason: "Signing Succeeded", revocation: nil, signedObject: nil)
-        let material = try managed.notationMaterial(now: created)
+        let material = try await managed.notationMaterial(now: created)
         let envelope: [UInt8]
         do {
             envelope = try NotationEnvelope.sign(payload: Array(payload), key: material.key, chain: material.chain, signingTime: created,
@@ -476,7 +508,7 @@ public actor SignerService {
         } catch {
             throw SignerError(.internalServiceError, "the envelope could not be signed: \(error)")
         }
-        _ = try await store.insertJob(job)
+        _ = try await store.insertJob(job, lease: nil)
         let metadata = ["com.amazonaws.signer.signingProfileVersion": profile.versionArn(region: region),
                         "com.amazonaws.signer.signingJob": job.arn(region: region)]
         return SignPayloadResponse(jobId: job.jobId, jobOwner: job.owner, metadata: metadata, signature: Data(envelope))

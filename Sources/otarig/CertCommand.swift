@@ -157,7 +157,7 @@ struct CertCommand: ParsableCommand {
         }
     }
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import",
             abstract: "Import a certificate and its private key into the key store, as ACM ImportCertificate does.",
@@ -194,18 +194,18 @@ struct CertCommand: ParsableCommand {
             }
         }
 
-        func run() throws {
+        func run() async throws {
             let certificateBytes = try Files.read(certificate, what: "certificate")
             let keyBytes = try Files.read(privateKey, what: "private key")
             let chainBytes = try certificateChain.map { try Files.read($0, what: "certificate chain") }
-            let record = try data.keyStore().importCertificate(
+            let record = try await data.keyStore().importCertificate(
                 certificate: Array(certificateBytes), privateKey: Array(keyBytes), chain: chainBytes.map { Array($0) },
                 region: region, account: account, now: Date())
             Console.out(record.arn)
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list",
             abstract: "List imported certificates (never their keys)."
@@ -216,8 +216,8 @@ struct CertCommand: ParsableCommand {
 
         @OptionGroup var data: DataDirectoryOptions
 
-        func run() throws {
-            let records = try data.keyStore().list()
+        func run() async throws {
+            let records = try await data.keyStore().list()
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -11,7 +11,7 @@ extension HashAlgorithm: ExpressibleByArgument {}
 extension ImageFormat: ExpressibleByArgument {}
 
 /// `otarig sign`: what a signing job does, on local files.
-struct SignCommand: ParsableCommand {
+struct SignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign",
         abstract: "Sign a firmware file for a signing platform, writing AWS Signer's signed object.",
@@ -102,11 +102,11 @@ struct SignCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         guard let platform = PlatformCatalog.platform(id: platform) else {
             throw OtarigError("unknown platform '\(self.platform)'; choose one of: \(PlatformCatalog.ids.joined(separator: ", "))")
         }
-        let signingKey = try loadKey()
+        let signingKey = try await loadKey()
         var overrides = SigningPlatformOverrides(signingImageFormat: format)
         if encryptionAlgorithm != nil || hashAlgorithm != nil {
             overrides.signingConfiguration = .init(encryptionAlgorithm: encryptionAlgorithm, hashAlgorithm: hashAlgorithm)
@@ -178,14 +178,14 @@ struct SignCommand: ParsableCommand {
         }
     }
 
-    private func loadKey() throws -> SigningKey {
+    private func loadKey() async throws -> SigningKey {
         if let certificateARN {
             let store = try data.keyStore()
-            guard let record = try store.certificate(arn: certificateARN) else {
+            guard let record = try await store.certificate(arn: certificateARN) else {
                 throw OtarigError("no certificate \(certificateARN) in \(data.keyStoreDirectory.path); import one with 'otarig cert import' or list them with 'otarig cert list'")
             }
             warnIfOutsideValidity(record.summary.notBefore, record.summary.notAfter)
-            return try store.signingKey(arn: certificateARN)
+            return try await store.signingKey(arn: certificateARN)
         }
         guard let cert, let key else { throw OtarigError("pass --cert and --key") }  // validate() ensured both
         let certificates = try CertificateBundle.parseCertificates(Array(try Files.read(cert, what: "certificate")), what: "certificate")

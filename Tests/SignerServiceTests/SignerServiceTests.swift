@@ -46,10 +46,10 @@ final class ServiceFixture: @unchecked Sendable {
     }
 
     /// An imported ECDSA P-256 certificate of alice's account.
-    func importCertificate() throws -> (arn: String, certificate: CertificateFactory.Issued) {
+    func importCertificate() async throws -> (arn: String, certificate: CertificateFactory.Issued) {
         let key = try SigningKey.generate(.ecP256)
         let issued = try CertificateFactory.codeSigningCertificate(commonName: "t", key: key, notBefore: clock.now.addingTimeInterval(-60), days: 30)
-        let record = try keys.importCertificate(certificate: Array(issued.certificatePEM.utf8), privateKey: Array(key.pemRepresentation.utf8),
+        let record = try await keys.importCertificate(certificate: Array(issued.certificatePEM.utf8), privateKey: Array(key.pemRepresentation.utf8),
                                                 chain: nil, region: "us-east-1", account: Self.alice.account, now: clock.now)
         return (record.arn, issued)
     }
@@ -129,7 +129,7 @@ struct SignerServiceTests {
     func restartAndRecovery() async throws {
         let fixture = try ServiceFixture()
         defer { fixture.remove() }
-        let (arn, issued) = try fixture.importCertificate()
+        let (arn, issued) = try await fixture.importCertificate()
         _ = try await fixture.service.putSigningProfile(ServiceFixture.alice, profileName: "esp32", PutSigningProfileRequest(
             signingMaterial: SigningMaterial(certificateArn: arn), platformId: "AmazonFreeRTOS-Default"))
         try await fixture.makeVersionedBucket("fw-bucket")
@@ -142,7 +142,7 @@ struct SignerServiceTests {
                                 destination: S3Destination(bucketName: "fw-bucket", prefix: "signed-"), signingMaterial: SigningMaterial(certificateArn: arn),
                                 overrides: nil, signingParameters: nil, createdAt: fixture.clock.now, completedAt: nil, signatureExpiresAt: nil,
                                 status: .inProgress, statusReason: nil, revocation: nil, signedObject: nil)
-        _ = try await fixture.store.insertJob(pending)
+        _ = try await fixture.store.insertJob(pending, lease: JobLease(owner: "a-process-that-was-killed", duration: 600))
 
         let restarted = try ServiceFixture(directory: fixture.directory)
         #expect(try await restarted.service.getSigningProfile(ServiceFixture.alice, profileName: "esp32", profileOwner: nil).status == .active)
@@ -159,7 +159,7 @@ struct SignerServiceTests {
     func failedJob() async throws {
         let fixture = try ServiceFixture()
         defer { fixture.remove() }
-        let (arn, _) = try fixture.importCertificate()
+        let (arn, _) = try await fixture.importCertificate()
         _ = try await fixture.service.putSigningProfile(ServiceFixture.alice, profileName: "esp32", PutSigningProfileRequest(
             signingMaterial: SigningMaterial(certificateArn: arn), platformId: "AmazonFreeRTOS-Default"))
         try await fixture.makeVersionedBucket("fw-bucket")
