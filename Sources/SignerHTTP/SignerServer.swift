@@ -8,6 +8,16 @@ import SignerAPI
 import SignerService
 import SigV4
 
+/// One thing `/health` checks (the store, the object store): fine when `check` returns within two seconds.
+public struct HealthCheck: Sendable {
+    public var name: String
+    public var check: @Sendable () async throws -> Void
+    public init(name: String, check: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.check = check
+    }
+}
+
 /// The one HTTP responder of `otarig serve`: Signer (REST-JSON), S3 (REST-XML) and ACM (JSON 1.1) on one port,
 /// told apart by the service in the SigV4 credential scope. Every request is authenticated, logged on one line
 /// with its request id, and answered in its protocol's error format; nothing deterministic becomes a 500.
@@ -24,6 +34,8 @@ public struct OtarigResponder: HTTPResponder {
     /// The largest S3 object body accepted; JSON bodies are limited to `maxJSONBytes`.
     let maxObjectBytes: Int
     static let maxJSONBytes = 1 << 20
+    /// What `/health` checks besides the process answering.
+    public var healthChecks: [HealthCheck] = []
 
     public init(credentials: [Credential], region: String, service: SignerService, buckets: BucketService, certificates: CertificateService,
                 logger: Logger, maxObjectBytes: Int = 256 << 20, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -91,8 +103,7 @@ public struct OtarigResponder: HTTPResponder {
 
         if request.method == .get, rawPath == "/health", unsigned.headers.first(where: { $0.name == "authorization" }) == nil,
            !rawQuery.contains("X-Amz-Signature") {
-            let response = (try? JSONWire.response(["status": "ok", "region": region])) ?? Response(status: .ok)
-            return Outcome(response: response, service: "health", operation: "Health")
+            return Outcome(response: await health(), service: "health", operation: "Health")
         }
 
         if SigV2Query.applies(to: rawQuery) {
@@ -182,6 +193,43 @@ public struct OtarigResponder: HTTPResponder {
         }
     }
 
+    /// `{"status": "ok", "region": …, "<check>": "ok"}` with 200, or 503 naming each check that failed and why.
+    private func health() async -> Response {
+        var fields = ["region": region]
+        let results = await withTaskGroup(of: (String, String?).self) { group in
+            for check in healthChecks {
+                group.addTask {
+                    do {
+                        try await withThrowingTaskGroup(of: Void.self) { race in
+                            race.addTask { try await check.check() }
+                            race.addTask {
+                                try await Task.sleep(for: .seconds(2))
+                                throw StoreError("no answer within 2 s")
+                            }
+                            try await race.next()
+                            race.cancelAll()
+                        }
+                        return (check.name, nil)
+                    } catch {
+                        return (check.name, "\(error)")
+                    }
+                }
+            }
+            var collected: [(String, String?)] = []
+            for await result in group { collected.append(result) }
+            return collected
+        }
+        var healthy = true
+        for (name, failure) in results {
+            fields[name] = failure.map { "unreachable: \($0)" } ?? "ok"
+            if failure != nil { healthy = false }
+        }
+        fields["status"] = healthy ? "ok" : "unavailable"
+        var response = (try? JSONWire.response(fields)) ?? Response(status: .ok)
+        if !healthy { response.status = .serviceUnavailable }
+        return response
+    }
+
     private func s3Outcome(_ wire: WireRequest, head: Bool, requestId: String) async -> Outcome {
         let operation = S3Operation(wire)
         do {
@@ -223,9 +271,12 @@ public struct SignerServer: Sendable {
         public var credentials: [Credential]
         public var maxObjectBytes: Int
         public var jobLimits: SignerService.JobLimits
+        /// How long a job's lease lasts without renewal: how soon another instance finishes the jobs of one that died.
+        public var leaseDuration: TimeInterval
         public init(host: String = "127.0.0.1", port: Int = 8765, region: String = "us-east-1", dataDirectory: URL, credentials: [Credential],
-                    maxObjectBytes: Int = 256 << 20, jobLimits: SignerService.JobLimits = .init()) {
+                    maxObjectBytes: Int = 256 << 20, jobLimits: SignerService.JobLimits = .init(), leaseDuration: TimeInterval = 15) {
             self.jobLimits = jobLimits
+            self.leaseDuration = leaseDuration
             self.host = host
             self.port = port
             self.region = region
@@ -235,39 +286,76 @@ public struct SignerServer: Sendable {
         }
     }
 
+    /// The stores a server runs on. `dataDirectory(_:)` is the default; `otarig serve --database/--objects` builds
+    /// others (PostgreSQL, an external S3-compatible store) and passes them in.
+    public struct Components: Sendable {
+        public var store: any SignerStore
+        public var objects: any ObjectStore
+        public var keys: any KeyStore
+        public var managed: ManagedKeys
+        public var rateLimiter: (any JobRateLimiter)?
+        /// What `/health` checks.
+        public var healthChecks: [HealthCheck]
+        /// Services that must run beside the HTTP server (a database client's connection pool).
+        public var services: [any Service]
+        public init(store: any SignerStore, objects: any ObjectStore, keys: any KeyStore, managed: ManagedKeys, rateLimiter: (any JobRateLimiter)? = nil,
+                    healthChecks: [HealthCheck] = [], services: [any Service] = []) {
+            self.store = store
+            self.objects = objects
+            self.keys = keys
+            self.managed = managed
+            self.rateLimiter = rateLimiter
+            self.healthChecks = healthChecks
+            self.services = services
+        }
+
+        /// A data directory's stores: `otarig.sqlite` (WAL), `objects/`, `keys/`, `managed/` (created if missing).
+        public static func dataDirectory(_ directory: URL) throws -> Components {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let database = try SignerDatabase(path: directory.appendingPathComponent("otarig.sqlite").path)
+            let store = SQLiteSignerStore(database: database)
+            let objects = try DiskObjectStore(database: database, directory: directory.appendingPathComponent("objects"))
+            return Components(store: store, objects: objects, keys: try DirectoryKeyStore(directory: directory.appendingPathComponent("keys")),
+                              managed: ManagedKeys(directory: directory.appendingPathComponent("managed")),
+                              healthChecks: [HealthCheck(name: "store", check: { _ = try await store.job(id: "health-check") })])
+        }
+    }
+
     public let configuration: Configuration
     public let service: SignerService
     public let buckets: BucketService
     public let certificates: CertificateService
+    let components: Components
     let logger: Logger
 
     /// Opens (or creates) the data directory: `otarig.sqlite` (WAL), `objects/`, `keys/`, `managed/`.
     public init(configuration: Configuration, logger: Logger) throws {
+        try self.init(configuration: configuration, components: .dataDirectory(configuration.dataDirectory), logger: logger)
+    }
+
+    /// A server on the given stores.
+    public init(configuration: Configuration, components: Components, logger: Logger) throws {
         self.configuration = configuration
+        self.components = components
         self.logger = logger
-        let directory = configuration.dataDirectory
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let database = try SignerDatabase(path: directory.appendingPathComponent("otarig.sqlite").path)
-        let store = SQLiteSignerStore(database: database)
-        let objects = try DiskObjectStore(database: database, directory: directory.appendingPathComponent("objects"))
-        let keys = try DirectoryKeyStore(directory: directory.appendingPathComponent("keys"))
-        let managed = ManagedKeys(directory: directory.appendingPathComponent("managed"))
-        service = SignerService(region: configuration.region, store: store, objects: objects, keys: keys, managed: managed,
-                                limits: configuration.jobLimits, logger: logger)
-        buckets = BucketService(objects: objects, region: configuration.region)
-        certificates = CertificateService(keys: keys, store: store, region: configuration.region)
+        service = SignerService(region: configuration.region, store: components.store, objects: components.objects, keys: components.keys,
+                                managed: components.managed, limits: configuration.jobLimits, rateLimiter: components.rateLimiter,
+                                leaseDuration: configuration.leaseDuration, logger: logger)
+        buckets = BucketService(objects: components.objects, region: configuration.region)
+        certificates = CertificateService(keys: components.keys, store: components.store, region: configuration.region)
     }
 
     /// The Hummingbird application; `onRunning` gets the bound port (useful with port 0).
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let responder = OtarigResponder(credentials: configuration.credentials, region: configuration.region, service: service,
+        var responder = OtarigResponder(credentials: configuration.credentials, region: configuration.region, service: service,
                                         buckets: buckets, certificates: certificates, logger: logger,
                                         maxObjectBytes: configuration.maxObjectBytes)
+        responder.healthChecks = components.healthChecks
         return Application(
             responder: responder,
             server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "otarig"),
-            services: [LeaseKeeper(service: service), JobDrain(service: service, logger: logger)],
+            services: components.services + [LeaseKeeper(service: service), JobDrain(service: service, logger: logger)],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

@@ -52,6 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-jobs-in-flight"), help: ArgumentHelp("Signing jobs running at once (ThrottlingException beyond).", valueName: "n"))
     var maxJobsInFlight = 1000
 
+    @Option(name: .customLong("job-lease"), help: ArgumentHelp("Seconds a job's lease lasts without renewal: when an instance dies, another finishes its jobs after this.", valueName: "seconds"))
+    var jobLease: Double = 15
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel = "info"
 
@@ -61,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
         guard maxObjectSize >= 1 else { throw ValidationError("--max-object-size must be at least 1 (MiB)") }
+        guard jobLease >= 1, jobLease <= 3600 else { throw ValidationError("--job-lease must be between 1 and 3600 seconds (got \(jobLease))") }
         guard jobRate > 0, jobBurst >= 1, maxJobsInFlight >= 1 else {
             throw ValidationError("--job-rate must be above 0, --job-burst and --max-jobs-in-flight at least 1")
         }
@@ -80,13 +84,15 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             server = try SignerServer(configuration: .init(host: host, port: port, region: region, dataDirectory: dataDirectory,
                                                            credentials: keys, maxObjectBytes: maxObjectSize << 20,
-                                                           jobLimits: .init(perAccountPerSecond: jobRate, burst: jobBurst, maxInFlight: maxJobsInFlight)),
+                                                           jobLimits: .init(perAccountPerSecond: jobRate, burst: jobBurst, maxInFlight: maxJobsInFlight),
+                                                           leaseDuration: jobLease),
                                     logger: logger)
         } catch {
             throw OtarigError("cannot open the data directory \(dataDirectory.path): \(error)")
         }
         let recovered = try await server.service.recover()
         if recovered > 0 { Console.out("otarig serve: finishing \(recovered) signing job(s) found in progress") }
+        Console.out("otarig serve: instance \(server.service.lease.owner), job leases of \(jobLease.formatted()) s")
         let host = self.host, region = self.region
         let app = server.application { port in
             Console.out("otarig serve: listening on http://\(host):\(port) (region \(region)), data in \(dataDirectory.path)")

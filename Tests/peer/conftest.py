@@ -89,10 +89,46 @@ def signature_bytes(signed: dict) -> bytes:
     return base64.b64decode(signed["signature"], validate=True)
 
 
-@pytest.fixture
-def signer_server(otarig_bin, tmp_path):
-    """A running `otarig serve`, stopped (SIGTERM) when the test ends."""
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One PostgreSQL cluster for the session (each test gets its own database), destroyed at the end."""
+    from signer_cluster import PostgresCluster
+    cluster = PostgresCluster()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory):
+    """One moto_server for the session, reset before each test that uses it."""
+    from signer_cluster import MotoServer
+    server = MotoServer(tmp_path_factory.mktemp("moto"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+# The stores a signing-service test runs against: `sqlite` is one `otarig serve` on its data directory (the default
+# set-up); `cluster` is three instances on one PostgreSQL database and moto_server, behind nginx. Mark a test
+# `@both_stores` to run it on each.
+both_stores = pytest.mark.parametrize("signer_server", ["sqlite", "cluster"], indirect=True)
+
+
+@pytest.fixture(params=["sqlite"])
+def signer_server(request, otarig_bin, tmp_path):
+    """A running signing service (see `both_stores`), stopped (SIGTERM) when the test ends."""
     from signer_server import SignerServer
-    server = SignerServer(otarig_bin, tmp_path).start()
-    yield server
-    server.stop()
+    if request.param == "sqlite":
+        server = SignerServer(otarig_bin, tmp_path).start()
+    else:
+        from signer_cluster import SignerCluster
+        moto = request.getfixturevalue("moto_s3")
+        moto.reset()
+        server = SignerCluster(otarig_bin, tmp_path, request.getfixturevalue("postgres_cluster"), moto).start()
+    try:
+        yield server
+    finally:
+        server.stop()

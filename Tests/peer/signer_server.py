@@ -42,11 +42,19 @@ class SignerServer:
         self.port = None
 
     def start(self, timeout=60):
+        self.launch()
+        return self.wait_listening(timeout)
+
+    def launch(self):
+        """Starts the process without waiting for it to listen (`wait_listening`), so several can start together."""
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [str(self.otarig), "serve", "--port", "0", "--data-dir", str(self.data_dir), "--credentials", str(self.credentials),
              *self.extra_args],
             stdout=subprocess.PIPE, stderr=log, text=True)
+        return self
+
+    def wait_listening(self, timeout=60):
         deadline = time.monotonic() + timeout
         lines = []
         while time.monotonic() < deadline:
@@ -99,11 +107,11 @@ class SignerServer:
             raise AssertionError(f"aws {' '.join(map(str, args))} exited {result.returncode}\n{result.stderr}")
         return result
 
-    def client(self, service, profile="alice", config=None):
+    def client(self, service, profile="alice", config=None, endpoint=None):
         core = botocore.session.Session()
         core.set_config_variable("credentials_file", str(self.credentials))
         core.set_config_variable("config_file", os.devnull)
         core.set_config_variable("profile", profile)
         session = boto3.Session(botocore_session=core, region_name=REGION)
         defaults = Config(inject_host_prefix=False, retries={"max_attempts": 1, "mode": "standard"})
-        return session.client(service, endpoint_url=self.endpoint, config=defaults.merge(config) if config else defaults)
+        return session.client(service, endpoint_url=endpoint or self.endpoint, config=defaults.merge(config) if config else defaults)

@@ -7,6 +7,7 @@ from unittest import mock
 
 import botocore
 import pytest
+from conftest import both_stores
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -51,6 +52,7 @@ def import_certificate(run, acm, name="signer"):
     return acm.import_certificate(Certificate=cert, PrivateKey=(run.cwd / f"{name}.key").read_bytes())["CertificateArn"], cert
 
 
+@both_stores
 def test_every_operation_succeeds_with_boto3(run, signer_server):
     signer = Recorder(signer_server.client("signer"))
     s3, acm = signer_server.client("s3"), signer_server.client("acm")
@@ -138,6 +140,7 @@ def expect_error(call, exception_name, modelled=True):
     return raised.value
 
 
+@both_stores
 def test_each_modelled_error_raises_its_exception_class(run, signer_server):
     signer, bob = signer_server.client("signer"), signer_server.client("signer", profile="bob")
     signer.put_signing_profile(profileName="lambda_p", platformId="AWSLambda-SHA384-ECDSA")
@@ -205,6 +208,7 @@ def test_internal_failures_are_internal_service_errors(run, signer_server):
                                                     signingMaterial={"certificateArn": arn}), "InternalServiceErrorException")
 
 
+@both_stores
 def test_paginators_cross_page_boundaries(signer_server):
     signer = signer_server.client("signer")
     for index in range(11):
@@ -221,6 +225,7 @@ def test_paginators_cross_page_boundaries(signer_server):
     assert [len(p["platforms"]) for p in pages] == [2, 2, 1]
 
 
+@both_stores
 def test_sigv4_refuses_wrong_secret_stale_date_and_other_accounts(run, signer_server):
     import botocore.session
     from botocore.config import Config
@@ -254,6 +259,7 @@ def test_sigv4_refuses_wrong_secret_stale_date_and_other_accounts(run, signer_se
     expect_error(lambda: bob.get_signing_profile(profileName="lambda_p"), "ResourceNotFoundException")
 
 
+@both_stores
 def test_presigned_urls_work_for_s3_get_object(signer_server):
     """Query-string signatures, SigV4 and the older form botocore still uses for S3 presigning by default, fetched
     by a plain HTTP client; a changed signature is refused."""

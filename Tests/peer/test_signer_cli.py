@@ -4,6 +4,7 @@ import json
 import os
 
 import pytest
+from conftest import both_stores
 
 
 def make_signer(run, tmp_path, platform):
@@ -17,6 +18,7 @@ def make_signer(run, tmp_path, platform):
     return tmp_path / "signer.pem", tmp_path / "signer.key", None, "sha256"
 
 
+@both_stores
 @pytest.mark.parametrize("platform", ["AmazonFreeRTOS-Default", "AmazonFreeRTOS-TI-CC3220SF"])
 def test_cli_workflow_signs_and_openssl_verifies(run, tmp_path, signer_server, platform):
     aws = signer_server.aws
@@ -70,6 +72,7 @@ def test_cli_workflow_signs_and_openssl_verifies(run, tmp_path, signer_server, p
         run.openssl("verify", "-auth_level", "0", "-CAfile", chain, cert)
 
 
+@both_stores
 def test_cli_paginates_lists_across_pages(signer_server):
     aws = signer_server.aws
     for index in range(12):
@@ -82,6 +85,7 @@ def test_cli_paginates_lists_across_pages(signer_server):
     assert len(platforms["platforms"]) == 5
 
 
+@both_stores
 def test_cli_revocation_is_reported_by_get_revocation_status(signer_server):
     aws = signer_server.aws
     aws("signer", "put-signing-profile", "--profile-name", "notation_p", "--platform-id", "Notation-OCI-SHA384-ECDSA")
