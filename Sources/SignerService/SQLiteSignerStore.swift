@@ -81,6 +81,12 @@ public final class SignerDatabase: Sendable {
                 ALTER TABLE job ADD COLUMN leaseUntil REAL;
                 """)
         }
+        // Who owns each bucket of an external S3-compatible store (`SQLiteBucketRegistry`).
+        migrator.registerMigration("v3-bucket-owner") { db in
+            try db.execute(sql: """
+                CREATE TABLE bucket_owner (name TEXT PRIMARY KEY, owner TEXT NOT NULL, region TEXT NOT NULL, createdAt REAL NOT NULL);
+                """)
+        }
         do {
             try migrator.migrate(pool)
         } catch {
