@@ -26,15 +26,25 @@ public struct SigV4ClientSigner: Sendable {
     /// (already percent-encoded).
     public func sign(method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)], body: [UInt8],
                      service: String, now: Date) -> [(name: String, value: String)] {
+        sign(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: headers, payloadHash: SHA256.hash(data: body).hexString,
+             service: service, now: now)
+    }
+
+    /// As `sign(method:rawPath:rawQuery:headers:body:service:now:)`, for a body the caller has hashed itself
+    /// (`payloadHash`: the lower-case hex SHA-256 of the body, or `UNSIGNED-PAYLOAD` where S3 allows it), so a large
+    /// body need not be copied into an array to be signed. It is sent as `x-amz-content-sha256`.
+    public func sign(method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)], payloadHash: String,
+                     service: String, now: Date) -> [(name: String, value: String)] {
         let timestamp = SigV4Timestamp.format(now)
-        var added: [(name: String, value: String)] = [("x-amz-date", timestamp), ("x-amz-content-sha256", SHA256.hash(data: body).hexString)]
+        var added: [(name: String, value: String)] = [("x-amz-date", timestamp), ("x-amz-content-sha256", payloadHash)]
         if let sessionToken { added.append(("x-amz-security-token", sessionToken)) }
         let all = headers.map { (name: $0.name.lowercased(), value: $0.value) } + added
         let signedHeaders = Set(all.map(\.name)).sorted()
         let auth = SigV4Verifier.Authorization(
             accessKeyId: accessKeyId, date: String(timestamp.prefix(8)), region: region, service: service, signedHeaders: signedHeaders,
             signature: "", timestamp: timestamp, presigned: false, expires: nil)
-        let request = SigV4Verifier.Request(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: all, body: body)
+        // The canonical request takes the payload hash from the x-amz-content-sha256 header among `all`.
+        let request = SigV4Verifier.Request(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: all, body: [])
         let signature = signature(request, auth: auth)
         added.append(("authorization", "\(SigV4Canonical.algorithm) Credential=\(accessKeyId)/\(auth.date)/\(region)/\(service)/aws4_request, SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"))
         return added
