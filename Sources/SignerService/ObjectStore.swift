@@ -60,6 +60,15 @@ public struct BucketInfo: Sendable, Equatable {
     public var region: String
     public var createdAt: Date
     public var versioning: VersioningStatus?
+
+    /// A bucket from its parts (for `ObjectStore` implementations in other modules).
+    public init(name: String, owner: String, region: String, createdAt: Date, versioning: VersioningStatus?) {
+        self.name = name
+        self.owner = owner
+        self.region = region
+        self.createdAt = createdAt
+        self.versioning = versioning
+    }
 }
 
 /// One version of an object (or a delete marker).
@@ -75,6 +84,20 @@ public struct ObjectVersion: Sendable, Equatable {
     public var contentType: String?
     public var isDeleteMarker: Bool
     public var isLatest: Bool
+
+    /// A version from its parts (for `ObjectStore` implementations in other modules).
+    public init(bucket: String, key: String, versionId: String, size: Int, etag: String, lastModified: Date, contentType: String?,
+                isDeleteMarker: Bool, isLatest: Bool) {
+        self.bucket = bucket
+        self.key = key
+        self.versionId = versionId
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+        self.contentType = contentType
+        self.isDeleteMarker = isDeleteMarker
+        self.isLatest = isLatest
+    }
 }
 
 /// Versioned buckets (the S3 subset signing needs).
