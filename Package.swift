@@ -108,6 +108,17 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        .target(
+            name: "ObjectStoreS3",
+            dependencies: [
+                "SignerService", "SigV4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The device-side verifier in C (Firmware/), over Debian's mbedTLS 2.28 as FreeRTOS PALs use it.
         .target(
             name: "DeviceFirmware",
@@ -137,6 +148,10 @@ let package = Package(
         .testTarget(name: "SignerServiceTests", dependencies: ["SignerService", "CodeSigning", "SignerAPI"]),
         .testTarget(name: "SignerHTTPTests", dependencies: ["SignerHTTP", "SignerService", "SignerAPI", "CodeSigning", "SigV4"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
+        .testTarget(
+            name: "ObjectStoreS3Tests",
+            dependencies: ["ObjectStoreS3", "SignerService", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "SignerClientTests",
             dependencies: ["SignerClient", "SignerHTTP", "SignerAPI", "SigV4", .product(name: "Hummingbird", package: "hummingbird")]
