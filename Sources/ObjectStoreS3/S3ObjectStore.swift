@@ -268,8 +268,12 @@ public final class S3ObjectStore: ObjectStore {
     /// The version id of the latest entry of `key` (an object or a delete marker), or nil.
     private func latestVersionId(bucket: String, key: String) async throws -> String? {
         let response = try await send(.HEAD, bucket: bucket, key: key)
-        guard response.status == 200 || response.status == 404 else { return nil }
-        return response.headers.first(name: "x-amz-version-id") ?? (response.status == 200 ? "null" : nil)
+        if let versionId = response.headers.first(name: "x-amz-version-id") { return versionId }
+        if response.status == 200 { return "null" }
+        guard response.status == 404 else { return nil }
+        // S3 and moto name the delete marker that hides a key (404 with x-amz-delete-marker and x-amz-version-id);
+        // otarig's own S3 subset does not, so the version listing says.
+        return try await versions(bucket: bucket, prefix: key).first { $0.key == key && $0.isLatest }?.versionId
     }
 
     private func version(bucket: String, key: String, headers: HTTPHeaders, size: Int) -> ObjectVersion {
@@ -338,6 +342,12 @@ public final class S3ObjectStore: ObjectStore {
         guard response.headers.first(name: "x-amz-delete-marker") == "true" else { return nil }
         return ObjectVersion(bucket: bucket, key: key, versionId: response.headers.first(name: "x-amz-version-id") ?? "null", size: 0, etag: "",
                              lastModified: now, contentType: nil, isDeleteMarker: true, isLatest: true)
+    }
+
+    /// For a health check: ListBuckets (one bucket at most) answers. Throws the StoreError or S3Error that says why not.
+    public func checkReachable() async throws {
+        let response = try await send(.GET, bucket: nil, query: [("max-buckets", "1")])
+        guard response.status == 200 else { throw failure(response, bucket: nil) }
     }
 
     // MARK: - HTTP

@@ -102,6 +102,7 @@ import Testing
         #expect(await Self.code { _ = try await store.get(bucket: "firmware", key: "app/nothing.bin", versionId: nil) } == .noSuchKey)
         #expect(try await store.delete(bucket: "firmware", key: "app/image.bin", versionId: missing, now: now) == nil)
 
+        try await store.checkReachable()
         let listed = try await store.buckets()
         #expect(listed.map(\.name) == ["firmware"])
         #expect(listed.first?.owner == Self.alice && listed.first?.versioning == .enabled)
@@ -200,6 +201,7 @@ import Testing
         let store = S3ObjectStore(endpoint: URL(string: "http://127.0.0.1:\(port)/")!, accessKeyId: "AKIAEXAMPLE", secretAccessKey: "secret",
                                   region: "us-east-1", registry: InMemoryBucketRegistry(), defaultOwner: Self.alice, httpClient: client,
                                   logger: Logger(label: "test.s3"), timeout: .seconds(10))
+        await #expect(throws: StoreError.self) { try await store.checkReachable() }
         do {
             _ = try await store.bucket("firmware")
             Issue.record("a store on a closed port answered")
