@@ -20,7 +20,7 @@ struct JobRunner: Sendable {
         var job = job
         let started = now()
         do {
-            job.signedObject = try await sign(job)
+            job.signedObject = try await signRetryingOutages(job)
             job.status = .succeeded
             job.statusReason = "Signing Succeeded"
         } catch let error as CodeSigningError {
@@ -64,6 +64,22 @@ struct JobRunner: Sendable {
         let elapsed = String(format: "%.1f", now().timeIntervalSince(started) * 1000)
         logger.info("job finished", metadata: ["job": "\(job.jobId)", "status": "\(job.status.rawValue)", "ms": "\(elapsed)",
                                                 "reason": "\(job.statusReason ?? "")"])
+    }
+
+    /// A store that cannot be reached (`StoreError`: a database restart, the object store briefly down) is retried
+    /// for about 7 s before the job fails with the reason; every other error fails the job at once.
+    private func signRetryingOutages(_ job: JobRecord) async throws -> S3SignedObject {
+        var delay = 1.0
+        while true {
+            do {
+                return try await sign(job)
+            } catch let error as StoreError where delay <= 4 {
+                logger.warning("a store is unreachable while signing; retrying", metadata: ["job": "\(job.jobId)", "error": "\(error)",
+                                                                                            "retry_in_s": "\(delay)"])
+                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+                delay *= 2
+            }
+        }
     }
 
     private func sign(_ job: JobRecord) async throws -> S3SignedObject {
