@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Layer 0: pure. No sockets, files, clocks or logging.
@@ -86,6 +87,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SignerPostgres",
+            dependencies: [
+                "SignerService", "SignerAPI", "SigV4", "CodeSigning",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "SignerHTTP",
             dependencies: [
                 "SignerAPI", "SignerService", "SigV4",
@@ -145,7 +156,18 @@ let package = Package(
             dependencies: ["CodeSigning", "SignerAPI", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1")],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "SignerServiceTests", dependencies: ["SignerService", "CodeSigning", "SignerAPI"]),
+        // Test support (not a product): a PostgreSQL cluster of its own per test process, for the tests that need one.
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: ["SignerPostgres", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            path: "Tests/PostgresTestSupport"
+        ),
+        .testTarget(name: "SignerServiceTests", dependencies: ["SignerService", "SignerPostgres", "PostgresTestSupport", "CodeSigning", "SignerAPI"]),
+        .testTarget(
+            name: "SignerPostgresTests",
+            dependencies: ["SignerPostgres", "PostgresTestSupport", "SignerService", "SignerAPI", "SigV4", "CodeSigning",
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "SignerHTTPTests", dependencies: ["SignerHTTP", "SignerService", "SignerAPI", "CodeSigning", "SigV4"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(

@@ -24,7 +24,7 @@ public struct HealthCheck: Sendable {
 public struct OtarigResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
 
-    let verifier: SigV4Verifier
+    let credentials: CredentialSource
     let region: String
     let signer: SignerRoutes
     let s3: S3Routes
@@ -37,9 +37,12 @@ public struct OtarigResponder: HTTPResponder {
     /// What `/health` checks besides the process answering.
     public var healthChecks: [HealthCheck] = []
 
-    public init(credentials: [Credential], region: String, service: SignerService, buckets: BucketService, certificates: CertificateService,
+    /// `reload`, when given, is asked for the current access keys (the shared database's) when a request names one
+    /// that neither `credentials` nor the last reload holds, at most once a second; its keys win over `credentials`.
+    public init(credentials: [Credential], reload: (@Sendable () async throws -> [Credential])? = nil, region: String, service: SignerService,
+                buckets: BucketService, certificates: CertificateService,
                 logger: Logger, maxObjectBytes: Int = 256 << 20, now: @escaping @Sendable () -> Date = { Date() }) {
-        verifier = SigV4Verifier(credentials: credentials)
+        self.credentials = CredentialSource(credentials: credentials, reload: reload)
         self.region = region
         signer = SignerRoutes(service: service)
         s3 = S3Routes(buckets: buckets)
@@ -107,6 +110,13 @@ public struct OtarigResponder: HTTPResponder {
         }
 
         if SigV2Query.applies(to: rawQuery) {
+            let accessKey = SigV4Canonical.queryPairs(rawQuery).first { $0.0 == "AWSAccessKeyId" }?.1 ?? ""
+            let verifier: SigV4Verifier
+            do {
+                verifier = try await credentials.verifier(knowing: accessKey)
+            } catch {
+                return internalError(error, service: .s3, scope: AWSService.s3.rawValue, operation: "Authenticate", requestId: requestId, head: request.method == .head)
+            }
             do {
                 let credential = try SigV2Query.verify(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery,
                                                        credentials: verifier.credentials, now: now())
@@ -143,6 +153,12 @@ public struct OtarigResponder: HTTPResponder {
                                 signer: SignerError.validation(message), s3: S3Error(.entityTooLarge, message), acm: ACMError(.validationException, message))
         }
         let bytes = Array(buffer.readableBytesView)
+        let verifier: SigV4Verifier
+        do {
+            verifier = try await credentials.verifier(knowing: authorization.accessKeyId)
+        } catch {
+            return internalError(error, service: service, scope: scope, operation: "Authenticate", requestId: requestId, head: request.method == .head)
+        }
         let identity: SigV4Verifier.Identity
         do {
             identity = try verifier.verify(SigV4Verifier.Request(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery,

@@ -18,12 +18,12 @@ final class TestServer: @unchecked Sendable {
     static let bob = Credential(profile: "bob", accessKeyId: "AKIABOB", secretAccessKey: "bob-secret", account: "222222222222",
                                 principal: "arn:aws:iam::222222222222:role/ci")
 
-    init() throws {
+    init(reload: (@Sendable () async throws -> [Credential])? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("otarig-routes-\(UUID().uuidString)")
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         server = try SignerServer(configuration: .init(dataDirectory: directory, credentials: [Self.alice, Self.bob]), logger: logger)
-        responder = OtarigResponder(credentials: [Self.alice, Self.bob], region: "us-east-1", service: server.service, buckets: server.buckets,
+        responder = OtarigResponder(credentials: [Self.alice, Self.bob], reload: reload, region: "us-east-1", service: server.service, buckets: server.buckets,
                                     certificates: server.certificates, logger: logger, maxObjectBytes: 1 << 20)
     }
 
