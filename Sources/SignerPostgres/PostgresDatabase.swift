@@ -25,6 +25,14 @@ public final class PostgresDatabase: Sendable {
         public var host: String
         public var port: Int
         public var database: String
+
+        public init(user: String, password: String?, host: String, port: Int, database: String) {
+            self.user = user
+            self.password = password
+            self.host = host
+            self.port = port
+            self.database = database
+        }
     }
 
     /// The form `init(url:)` accepts, for error messages.
@@ -122,6 +130,7 @@ public final class PostgresDatabase: Sendable {
     }
 
     /// The rows of `query`, all of them.
+    @discardableResult
     func rows(_ what: String, _ query: PostgresQuery) async throws -> [PostgresRow] {
         let client = client
         let logger = logger

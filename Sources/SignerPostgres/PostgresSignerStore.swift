@@ -86,10 +86,20 @@ public final class PostgresSignerStore: SignerStore {
         return try rows.first.map { try PostgresDatabase.record(JobRecord.self, try $0.decode(String.self)) }
     }
 
-    /// Saves the record only (revocation); the status and lease columns are the lease holder's.
-    public func saveJob(_ job: JobRecord) async throws {
-        let record = try PostgresDatabase.json(job)
-        try await database.rows("save job \(job.jobId)", "UPDATE job SET record = \(record)::json WHERE job_id = \(job.jobId)")
+    /// Read-modify-write under the row's lock (`SELECT … FOR UPDATE`), so a job finishing meanwhile keeps its outcome
+    /// and two revocations cannot both succeed. The status and lease columns stay the lease holder's.
+    public func revokeJob(id: String, revocation: SigningJobRevocationRecord) async throws -> Bool {
+        let logger = database.logger
+        return try await database.transaction("revoke job \(id)") { connection in
+            let rows = try await connection.query("SELECT record::text FROM job WHERE job_id = \(id) FOR UPDATE", logger: logger).collect()
+            guard let row = rows.first else { return false }
+            var job = try PostgresDatabase.record(JobRecord.self, try row.decode(String.self))
+            guard job.revocation == nil else { return false }
+            job.revocation = revocation
+            let record = try PostgresDatabase.json(job)
+            try await connection.query("UPDATE job SET record = \(record)::json WHERE job_id = \(id)", logger: logger)
+            return true
+        }
     }
 
     public func jobs(visibleTo account: String) async throws -> [JobRecord] {
@@ -103,7 +113,7 @@ public final class PostgresSignerStore: SignerStore {
         let record = try PostgresDatabase.json(job)
         let rows = try await database.rows("finish job \(job.jobId)", """
             UPDATE job SET status = \(job.status.rawValue), record = \(record)::json, lease_owner = NULL, lease_until = NULL
-            WHERE job_id = \(job.jobId) AND lease_owner = \(lease.owner) RETURNING job_id
+            WHERE job_id = \(job.jobId) AND lease_owner = \(lease.owner) AND status = 'InProgress' RETURNING job_id
             """)
         return rows.count == 1
     }
@@ -113,7 +123,7 @@ public final class PostgresSignerStore: SignerStore {
         let interval = Self.interval(lease)
         let rows = try await database.rows("renew leases", """
             UPDATE job SET lease_until = now() + \(interval)::interval
-            WHERE job_id = ANY(\(jobIds)) AND lease_owner = \(lease.owner) RETURNING job_id
+            WHERE job_id = ANY(\(jobIds)) AND lease_owner = \(lease.owner) AND status = 'InProgress' RETURNING job_id
             """)
         return Set(try rows.map { try $0.decode(String.self) })
     }
@@ -127,7 +137,7 @@ public final class PostgresSignerStore: SignerStore {
             WITH picked AS (
                 SELECT job_id FROM job
                 WHERE status = 'InProgress'
-                  AND (lease_until IS NULL OR lease_until <= now() OR (\(includeLive) AND lease_owner IS DISTINCT FROM \(lease.owner)))
+                  AND (\(includeLive) OR lease_until IS NULL OR lease_until <= now())
                 ORDER BY created_at, job_id
                 LIMIT \(Int64(limit))
                 FOR UPDATE SKIP LOCKED)

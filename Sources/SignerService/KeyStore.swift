@@ -18,6 +18,16 @@ public struct StoredCertificate: Sendable, Codable, Equatable {
     public var certificatePEM: String
     public var chainPEM: String?
 
+    public init(arn: String, region: String, account: String, importedAt: Date, summary: CertificateSummary, certificatePEM: String, chainPEM: String?) {
+        self.arn = arn
+        self.region = region
+        self.account = account
+        self.importedAt = importedAt
+        self.summary = summary
+        self.certificatePEM = certificatePEM
+        self.chainPEM = chainPEM
+    }
+
     /// The ACM ARN for a certificate id.
     public static func arn(region: String, account: String, id: String) -> String {
         "arn:aws:acm:\(region):\(account):certificate/\(id)"

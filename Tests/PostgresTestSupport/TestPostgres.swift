@@ -104,7 +104,7 @@ public enum TestPostgres {
 
         func startServer() throws {
             let options = "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(directory.path) -c fsync=off "
-                + "-c full_page_writes=off -c synchronous_commit=off -c max_connections=400"
+                + "-c full_page_writes=off -c max_connections=400"
             try pgctl(["-l", directory.appendingPathComponent("server.log").path, "-o", options, "-w", "-t", "60", "start"])
             TestPostgres.registerPostmaster(of: self)
         }
@@ -144,29 +144,42 @@ public enum TestPostgres {
     }
 
     /// Runs a command (through `runuser -u <user> --` when given) and waits; throws with its output when it fails.
+    ///
+    /// posix_spawn, not Foundation's `Process`: `pg_ctl start` leaves a daemon behind, and a daemon that inherits the
+    /// descriptor `Process` watches keeps `waitUntilExit` waiting forever. The child gets stdin from /dev/null, its
+    /// output in `<directory>/command.out`, and no other descriptor of the test process.
     static func run(runAs: String?, _ arguments: [String], in directory: URL) throws {
-        let process = Process()
-        if let runAs {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", runAs, "--"] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: arguments[0])
-            process.arguments = Array(arguments.dropFirst())
+        let argv = (runAs.map { ["/usr/sbin/runuser", "-u", $0, "--"] } ?? []) + arguments
+        let output = directory.appendingPathComponent("command.out").path
+        let pid = try spawn(argv, output: output, directory: directory.path)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw CommandFailed(description: "waitpid: \(String(cString: strerror(errno)))") }
         }
-        process.currentDirectoryURL = directory
-        let output = directory.appendingPathComponent("command.out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        defer { try? handle.close() }
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            throw CommandFailed(description: "\(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(text)")
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        guard exited, code == 0 else {
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            throw CommandFailed(description: "\(argv.joined(separator: " ")) \(exited ? "exited with \(code)" : "was killed by signal \(status & 0x7f)"): \(text)")
         }
+    }
+
+    /// Starts `argv` with stdin from /dev/null, stdout and stderr to `output`, every other descriptor closed.
+    static func spawn(_ argv: [String], output: String, directory: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        _ = posix_spawn_file_actions_addclosefrom(&actions, 3)
+        _ = directory.withCString { chdirAction(&actions, $0) }
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ)
+        guard result == 0 else { throw CommandFailed(description: "cannot start \(argv[0]): \(String(cString: strerror(result)))") }
+        return pid
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now.
@@ -223,13 +236,7 @@ public enum TestPostgres {
             \(prefix)\(pgctl) -D '\(cluster.dataDirectory.path)' -m immediate -w stop
             rm -rf '\(cluster.directory.path)'
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        process.arguments = ["/bin/sh", "-c", script]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try? process.run()
+        _ = try? spawn(["/usr/bin/setsid", "/bin/sh", "-c", script], output: "/dev/null", directory: "/")
     }
 
     // MARK: - The shared cluster and a database per test
@@ -306,6 +313,12 @@ extension TestPostgres {
         }
     }
 }
+
+// glibc declares these under _GNU_SOURCE only (spawn.h, glibc 2.34 and later), which Swift's Glibc module does not set.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+func posix_spawn_file_actions_addclosefrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
+@_silgen_name("posix_spawn_file_actions_addchdir_np")
+func chdirAction(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32
 
 /// A lock around a value (Synchronization's Mutex needs macOS 15; this package's floor is 14).
 final class Mutex<Value>: @unchecked Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import SigV4
 import Testing
 @testable import SignerHTTP

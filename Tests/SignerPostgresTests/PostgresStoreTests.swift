@@ -3,7 +3,7 @@ import Foundation
 import PostgresTestSupport
 import SignerAPI
 import SignerPostgres
-import SignerService
+@testable import SignerService
 import SigV4
 import Testing
 
@@ -113,6 +113,7 @@ struct PostgresStoreTests {
             for index in 0..<60 {
                 inserted.append(try await store.insertJob(makeJob(token: "t\(index)", createdAt: base.addingTimeInterval(Double(index))), lease: nil).jobId)
             }
+            let all = inserted
             // A second instance: its own client and pool on the same database.
             try await TestPostgres.withSecondClient(of: database) { other in
                 let stores = [store, PostgresSignerStore(database: other)]
@@ -129,11 +130,11 @@ struct PostgresStoreTests {
                     }
                     return try await group.reduce(into: [[String]]()) { $0 += $1 }
                 }
-                let all = claimed.flatMap { $0 }
-                #expect(all.count == 60, "claimed \(all.count)")
-                #expect(Set(all) == Set(inserted))
+                let got = claimed.flatMap { $0 }
+                #expect(got.count == 60, "claimed \(got.count)")
+                #expect(Set(got) == Set(all))
                 for batch in claimed {
-                    let order = batch.compactMap { inserted.firstIndex(of: $0) }
+                    let order = batch.compactMap { all.firstIndex(of: $0) }
                     #expect(order == order.sorted(), "a batch is oldest first")
                 }
                 // Every job is now leased: nothing left to claim, except with includeLive for a third owner.
@@ -172,12 +173,17 @@ struct PostgresStoreTests {
             #expect(try await store.claimJobs(lease: a, limit: 10, includeLive: true).isEmpty)
             #expect(try await store.renewLeases([job.jobId], lease: b).isEmpty)
             #expect(try await database.status().inProgressJobs == 0)
-            // saveJob (revocation) keeps the status column: a later claim still sees a finished job.
+            // A revocation changes the record only, once: a later claim still sees a finished job.
+            let revocation = SigningJobRevocationRecord(reason: "r", revokedAt: Date(timeIntervalSince1970: 1_790_000_200), revokedBy: "alice")
+            #expect(try await store.revokeJob(id: job.jobId, revocation: revocation))
+            #expect(try await !store.revokeJob(id: job.jobId, revocation: revocation))
+            #expect(try await !store.revokeJob(id: "no-such-job", revocation: revocation))
             var revoked = done
-            revoked.revocation = SigningJobRevocationRecord(reason: "r", revokedAt: Date(timeIntervalSince1970: 1_790_000_200), revokedBy: "alice")
-            try await store.saveJob(revoked)
+            revoked.revocation = revocation
             #expect(try await store.job(id: job.jobId) == revoked)
             #expect(try await store.claimJobs(lease: a, limit: 10, includeLive: true).isEmpty)
+            // A finished job cannot be finished again, even by a lease holder.
+            #expect(try await !store.finishJob(done, lease: b))
         }
     }
 
@@ -269,8 +275,8 @@ struct PostgresStoreTests {
     func credentialsAndBuckets() async throws {
         try await TestPostgres.withDatabase { database in
             try await TestPostgres.withSecondClient(of: database) { other in
-                let first = Credential.generate(profile: "lab", account: "111111111111")
-                let second = Credential.generate(profile: "ci", account: "222222222222")
+                let first = CredentialsFile.generate(profile: "lab", account: "111111111111")
+                let second = CredentialsFile.generate(profile: "ci", account: "222222222222")
                 try await PostgresCredentialStore(database: database).upsert([first, second])
                 let loaded = try await PostgresCredentialStore(database: other).load()
                 #expect(Set(loaded.map(\.accessKeyId)) == [first.accessKeyId, second.accessKeyId])

@@ -2,17 +2,34 @@ import CodeSigning
 import Foundation
 import Logging
 import SignerAPI
+import PostgresTestSupport
+import SignerPostgres
 import Testing
 @testable import SignerService
 
-/// A service over a temporary data directory, with a clock the test moves.
+/// The store a fixture's service runs on: the same business tests run on both.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    /// `SQLiteSignerStore`, `DirectoryKeyStore`, managed keys in a directory, rate limits in memory: one instance.
+    case sqlite
+    /// `PostgresSignerStore`, `PostgresKeyStore`, `PostgresManagedKeyStorage`, `PostgresJobRateLimiter` on a fresh
+    /// database of the test process's own PostgreSQL cluster (`TestPostgres`): the shared set-up.
+    case postgres
+    var testDescription: String { rawValue }
+}
+
+/// A service over a temporary data directory (and, for `.postgres`, a fresh database), with a clock the test moves.
 final class ServiceFixture: @unchecked Sendable {
+    let kind: StoreKind
     let directory: URL
     let clock: Clock
     let service: SignerService
     let objects: DiskObjectStore
-    let keys: DirectoryKeyStore
-    let store: SQLiteSignerStore
+    let keys: any KeyStore
+    let store: any SignerStore
+    /// The PostgreSQL database (`.postgres`), whose client runs until `remove()`.
+    let databaseURL: String?
+    private let postgres: SignerPostgres.PostgresDatabase?
+    private let client: Task<Void, Never>?
     static let alice = Caller(account: "111111111111", principal: "arn:aws:iam::111111111111:user/alice")
 
     final class Clock: @unchecked Sendable {
@@ -22,22 +39,53 @@ final class ServiceFixture: @unchecked Sendable {
         func advance(_ seconds: TimeInterval) { lock.withLock { value += seconds } }
     }
 
-    init(directory: URL? = nil) throws {
+    /// A new service; with `directory` (and `databaseURL`) another instance over the same state, as after a restart.
+    init(_ kind: StoreKind, directory: URL? = nil, databaseURL: String? = nil) async throws {
+        self.kind = kind
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("otarig-service-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         clock = Clock()
-        let database = try SignerDatabase(path: self.directory.appendingPathComponent("otarig.sqlite").path)
-        store = SQLiteSignerStore(database: database)
-        objects = try DiskObjectStore(database: database, directory: self.directory.appendingPathComponent("objects"))
-        keys = try DirectoryKeyStore(directory: self.directory.appendingPathComponent("keys"))
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let clock = self.clock
-        service = SignerService(region: "us-east-1", store: store, objects: objects, keys: keys,
-                                managed: ManagedKeys(directory: self.directory.appendingPathComponent("managed")), now: { clock.now }, logger: logger)
+        let database = try SignerDatabase(path: self.directory.appendingPathComponent("otarig.sqlite").path)
+        objects = try DiskObjectStore(database: database, directory: self.directory.appendingPathComponent("objects"))
+        let managed: ManagedKeys
+        var rateLimiter: (any JobRateLimiter)?
+        switch kind {
+        case .sqlite:
+            store = SQLiteSignerStore(database: database)
+            keys = try DirectoryKeyStore(directory: self.directory.appendingPathComponent("keys"))
+            managed = ManagedKeys(directory: self.directory.appendingPathComponent("managed"))
+            postgres = nil
+            client = nil
+            self.databaseURL = nil
+        case .postgres:
+            let url: String
+            if let databaseURL {
+                url = databaseURL
+            } else {
+                let cluster = try TestPostgres.cluster()
+                url = cluster.url(database: try await TestPostgres.createDatabase(in: cluster))
+            }
+            let postgres = try SignerPostgres.PostgresDatabase(url: url, logger: logger, maximumConnections: 8)
+            client = Task { await postgres.run() }
+            try await postgres.migrate()
+            store = PostgresSignerStore(database: postgres)
+            keys = PostgresKeyStore(database: postgres)
+            managed = ManagedKeys(storage: PostgresManagedKeyStorage(database: postgres))
+            rateLimiter = PostgresJobRateLimiter(database: postgres)
+            self.postgres = postgres
+            self.databaseURL = url
+        }
+        service = SignerService(region: "us-east-1", store: store, objects: objects, keys: keys, managed: managed,
+                                rateLimiter: rateLimiter, now: { clock.now }, logger: logger)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: directory) }
+    func remove() {
+        client?.cancel()
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     /// A versioned bucket of alice's account.
     func makeVersionedBucket(_ name: String) async throws {
@@ -66,9 +114,9 @@ struct SignerServiceTests {
         #expect(ISO8601DateFormatter().string(from: SignerService.add(SignatureValidityPeriod(value: 1, type: .months), to: leap)) == "2024-02-29T00:00:00Z")
     }
 
-    @Test("revokes a profile only from the past, and only ever earlier")
-    func revocationRules() async throws {
-        let fixture = try ServiceFixture()
+    @Test("revokes a profile only from the past, and only ever earlier", arguments: StoreKind.allCases)
+    func revocationRules(_ kind: StoreKind) async throws {
+        let fixture = try await ServiceFixture(kind)
         defer { fixture.remove() }
         let put = try await fixture.service.putSigningProfile(ServiceFixture.alice, profileName: "lambda_p", PutSigningProfileRequest(platformId: "AWSLambda-SHA384-ECDSA"))
         let now = fixture.clock.now
@@ -101,9 +149,9 @@ struct SignerServiceTests {
         #expect(revokedStart?.code == .validation && revokedStart?.message.contains("only an active profile can start signing jobs") == true, "\(String(describing: revokedStart))")
     }
 
-    @Test("pages profiles 25 at a time with an opaque token, and refuses a forged one")
-    func pagination() async throws {
-        let fixture = try ServiceFixture()
+    @Test("pages profiles 25 at a time with an opaque token, and refuses a forged one", arguments: StoreKind.allCases)
+    func pagination(_ kind: StoreKind) async throws {
+        let fixture = try await ServiceFixture(kind)
         defer { fixture.remove() }
         for index in 0..<30 {
             _ = try await fixture.service.putSigningProfile(ServiceFixture.alice, profileName: String(format: "p%02d", index),
@@ -125,9 +173,9 @@ struct SignerServiceTests {
         #expect(bogus?.code == .validation && bogus?.message.contains("statuses") == true, "\(String(describing: bogus))")
     }
 
-    @Test("keeps everything across a restart, and finishes a job found in progress")
-    func restartAndRecovery() async throws {
-        let fixture = try ServiceFixture()
+    @Test("keeps everything across a restart, and finishes a job found in progress", arguments: StoreKind.allCases)
+    func restartAndRecovery(_ kind: StoreKind) async throws {
+        let fixture = try await ServiceFixture(kind)
         defer { fixture.remove() }
         let (arn, issued) = try await fixture.importCertificate()
         _ = try await fixture.service.putSigningProfile(ServiceFixture.alice, profileName: "esp32", PutSigningProfileRequest(
@@ -142,9 +190,14 @@ struct SignerServiceTests {
                                 destination: S3Destination(bucketName: "fw-bucket", prefix: "signed-"), signingMaterial: SigningMaterial(certificateArn: arn),
                                 overrides: nil, signingParameters: nil, createdAt: fixture.clock.now, completedAt: nil, signatureExpiresAt: nil,
                                 status: .inProgress, statusReason: nil, revocation: nil, signedObject: nil)
-        _ = try await fixture.store.insertJob(pending, lease: JobLease(owner: "a-process-that-was-killed", duration: 600))
+        // One instance on SQLite takes over every job at start-up, live lease or not; on the shared store a job is taken
+        // over once the dead instance's lease has expired (on the database's clock).
+        let leaseDuration: TimeInterval = kind == .sqlite ? 600 : 1
+        _ = try await fixture.store.insertJob(pending, lease: JobLease(owner: "a-process-that-was-killed", duration: leaseDuration))
+        if kind == .postgres { try await Task.sleep(for: .milliseconds(1200)) }
 
-        let restarted = try ServiceFixture(directory: fixture.directory)
+        let restarted = try await ServiceFixture(kind, directory: fixture.directory, databaseURL: fixture.databaseURL)
+        defer { restarted.remove() }
         #expect(try await restarted.service.getSigningProfile(ServiceFixture.alice, profileName: "esp32", profileOwner: nil).status == .active)
         #expect(try await restarted.service.recover() == 1)
         await restarted.service.drain()
@@ -155,9 +208,9 @@ struct SignerServiceTests {
         #expect(SignatureAlgorithm.sha256WithECDSA.isValidSignature(document.signature, for: payload, certificate: issued.certificate))
     }
 
-    @Test("fails a job whose source version does not exist, with a reason")
-    func failedJob() async throws {
-        let fixture = try ServiceFixture()
+    @Test("fails a job whose source version does not exist, with a reason", arguments: StoreKind.allCases)
+    func failedJob(_ kind: StoreKind) async throws {
+        let fixture = try await ServiceFixture(kind)
         defer { fixture.remove() }
         let (arn, _) = try await fixture.importCertificate()
         _ = try await fixture.service.putSigningProfile(ServiceFixture.alice, profileName: "esp32", PutSigningProfileRequest(
@@ -172,9 +225,9 @@ struct SignerServiceTests {
         #expect(job.statusReason?.contains("does not exist") == true)
     }
 
-    @Test("signs a Notation payload into a JWS envelope that names the job and profile version")
-    func signPayload() async throws {
-        let fixture = try ServiceFixture()
+    @Test("signs a Notation payload into a JWS envelope that names the job and profile version", arguments: StoreKind.allCases)
+    func signPayload(_ kind: StoreKind) async throws {
+        let fixture = try await ServiceFixture(kind)
         defer { fixture.remove() }
         let put = try await fixture.service.putSigningProfile(ServiceFixture.alice, profileName: "notation", PutSigningProfileRequest(platformId: "Notation-OCI-SHA384-ECDSA"))
         let payload = Data(#"{"targetArtifact":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:00","size":1}}"#.utf8)
