@@ -59,6 +59,8 @@ public enum TestPostgres {
             guard let made = mkdtemp(&template) else { throw CommandFailed(description: "mkdtemp failed: \(String(cString: strerror(errno)))") }
             let directory = URL(fileURLWithPath: String(cString: made))
             let runAs: String? = geteuid() == 0 ? "nobody" : nil
+            // The watchdog first, so no moment exists in which a killed test process leaves a server behind.
+            TestPostgres.watch(directory: directory, bin: bin, runAs: runAs)
             let password = UUID().uuidString.replacingOccurrences(of: "-", with: "")
             let passwordFile = directory.appendingPathComponent("password")
             try Data(password.utf8).write(to: passwordFile)
@@ -89,7 +91,6 @@ public enum TestPostgres {
                     }
                 }
                 guard let cluster else { throw lastError ?? CommandFailed(description: "PostgreSQL did not start") }
-                TestPostgres.watch(cluster)
                 return cluster
             } catch {
                 try? FileManager.default.removeItem(at: directory)
@@ -228,13 +229,13 @@ public enum TestPostgres {
 
     /// Starts a watchdog in its own session: once the test process is gone (however it ended), it stops the
     /// cluster at once and removes its directory.
-    static func watch(_ cluster: Cluster) {
-        let pgctl = cluster.binDirectory.appendingPathComponent("pg_ctl").path
-        let prefix = cluster.runAs.map { "/usr/sbin/runuser -u \($0) -- " } ?? ""
+    static func watch(directory: URL, bin: URL, runAs: String?) {
+        let pgctl = bin.appendingPathComponent("pg_ctl").path
+        let prefix = runAs.map { "/usr/sbin/runuser -u \($0) -- " } ?? ""
         let script = """
-            while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
-            \(prefix)\(pgctl) -D '\(cluster.dataDirectory.path)' -m immediate -w stop
-            rm -rf '\(cluster.directory.path)'
+            while kill -0 \(getpid()) 2>/dev/null; do sleep 0.5; done
+            \(prefix)\(pgctl) -D '\(directory.appendingPathComponent("data").path)' -m immediate -w stop
+            rm -rf '\(directory.path)'
             """
         _ = try? spawn(["/usr/bin/setsid", "/bin/sh", "-c", script], output: "/dev/null", directory: "/")
     }
