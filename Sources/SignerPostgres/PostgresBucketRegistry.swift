@@ -4,7 +4,7 @@ import SignerService
 
 /// `BucketRegistry` in PostgreSQL: which account owns a bucket of the external object store, the same for every
 /// instance.
-public final class PostgresBucketRegistry: Sendable {
+public final class PostgresBucketRegistry: BucketRegistry {
     let database: PostgresDatabase
 
     public init(database: PostgresDatabase) {
