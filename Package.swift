@@ -142,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "otarig",
             dependencies: [
-                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "SigV4", "SignerClient", "DeviceFirmware", "OTAVerifier", "BoardSim", "FlashProtocol", "SerialIO", "BoardModel", "HILRunner", "DurableFiles",
+                "SignerAPI", "CodeSigning", "SignerService", "SignerHTTP", "SignerPostgres", "ObjectStoreS3", "SigV4", "SignerClient", "DeviceFirmware", "OTAVerifier", "BoardSim", "FlashProtocol", "SerialIO", "BoardModel", "HILRunner", "DurableFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -312,10 +312,13 @@ public struct SignerServer: Sendable {
         public var rateLimiter: (any JobRateLimiter)?
         /// What `/health` checks.
         public var healthChecks: [HealthCheck]
-        /// Services that must run beside the HTTP server (a database client's connection pool).
+        /// Services that must run beside the HTTP server.
         public var services: [any Service]
+        /// Where to re-read the access keys when a request names one the server does not know (a shared database).
+        public var reloadCredentials: (@Sendable () async throws -> [Credential])?
         public init(store: any SignerStore, objects: any ObjectStore, keys: any KeyStore, managed: ManagedKeys, rateLimiter: (any JobRateLimiter)? = nil,
-                    healthChecks: [HealthCheck] = [], services: [any Service] = []) {
+                    healthChecks: [HealthCheck] = [], services: [any Service] = [], reloadCredentials: (@Sendable () async throws -> [Credential])? = nil) {
+            self.reloadCredentials = reloadCredentials
             self.store = store
             self.objects = objects
             self.keys = keys
@@ -363,7 +366,7 @@ public struct SignerServer: Sendable {
 
     /// The Hummingbird application; `onRunning` gets the bound port (useful with port 0).
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        var responder = OtarigResponder(credentials: configuration.credentials, region: configuration.region, service: service,
+        var responder = OtarigResponder(credentials: configuration.credentials, reload: components.reloadCredentials, region: configuration.region, service: service,
                                         buckets: buckets, certificates: certificates, logger: logger,
                                         maxObjectBytes: configuration.maxObjectBytes)
         responder.healthChecks = components.healthChecks

@@ -25,7 +25,18 @@ struct ServeCommand: AsyncParsableCommand {
             certificates) lives in the data directory and survives a restart; jobs found in progress at start-up \
             are finished. GetRevocationStatus needs AWS_DISABLE_HOST_PREFIX_INJECTION=true on the client, because \
             botocore otherwise sends it to data-<host>. SIGTERM or Ctrl-C finishes the jobs in flight, then exits.
-            """
+
+            Several instances behind a load balancer share one PostgreSQL database and one S3-compatible store:
+
+              otarig serve --database postgres://otarig@db:5432/signer \\
+                  --objects s3://s3.lab:9000/ --objects-credentials s3-key.ini --data-dir ./i1 --port 8801
+
+            Each instance migrates the schema at start (safe when they start together; 'otarig serve migrate' does \
+            it alone, 'otarig serve status' shows it), records the access keys of its credentials file in the \
+            database, and holds a lease on each job it runs (--job-lease): when an instance dies, another finishes \
+            its jobs once their leases expire. GET /health names the store or object store it cannot reach (503).
+            """,
+        subcommands: [Migrate.self, Status.self]
     )
 
     @Option(help: ArgumentHelp("The port to listen on (0 picks a free one and prints it).", valueName: "port"))
@@ -60,6 +71,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var data: DataDirectoryOptions
 
+    @OptionGroup(title: "Shared state (several instances)") var stores: StoreOptions
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
@@ -79,23 +92,25 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "otarig.serve")
         let dataDirectory = URL(fileURLWithPath: data.dataDirectory)
-        let keys = try loadCredentials(dataDirectory: dataDirectory)
+        let fileKeys = try loadCredentials(dataDirectory: dataDirectory)
+        let opened = try await stores.open(dataDirectory: dataDirectory, credentials: fileKeys, logger: logger)
+        defer { opened.poolTask?.cancel() }
         let server: SignerServer
         do {
             server = try SignerServer(configuration: .init(host: host, port: port, region: region, dataDirectory: dataDirectory,
-                                                           credentials: keys, maxObjectBytes: maxObjectSize << 20,
+                                                           credentials: opened.credentials, maxObjectBytes: maxObjectSize << 20,
                                                            jobLimits: .init(perAccountPerSecond: jobRate, burst: jobBurst, maxInFlight: maxJobsInFlight),
                                                            leaseDuration: jobLease),
-                                    logger: logger)
+                                    components: opened.components, logger: logger)
         } catch {
             throw OtarigError("cannot open the data directory \(dataDirectory.path): \(error)")
         }
         let recovered = try await server.service.recover()
         if recovered > 0 { Console.out("otarig serve: finishing \(recovered) signing job(s) found in progress") }
         Console.out("otarig serve: instance \(server.service.lease.owner), job leases of \(jobLease.formatted()) s")
-        let host = self.host, region = self.region
+        let host = self.host, region = self.region, summary = opened.summary
         let app = server.application { port in
-            Console.out("otarig serve: listening on http://\(host):\(port) (region \(region)), data in \(dataDirectory.path)")
+            Console.out("otarig serve: listening on http://\(host):\(port) (region \(region)), \(summary)")
         }
         try await app.runService()
     }

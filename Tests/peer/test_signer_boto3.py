@@ -198,12 +198,17 @@ def test_rate_limits_raise_too_many_requests_and_throttling(otarig_bin, tmp_path
             server.stop()
 
 
+@both_stores
 def test_internal_failures_are_internal_service_errors(run, signer_server):
     """A damaged key store is the server's fault: 500 InternalServiceErrorException, not a crash or a 400."""
     acm, signer = signer_server.client("acm"), signer_server.client("signer")
     arn, _ = import_certificate(run, acm)
-    record = signer_server.data_dir / "keys" / arn.rsplit("/", 1)[1] / "record.json"
-    record.write_text("{ damaged")
+    if hasattr(signer_server, "postgres"):  # the certificate's record in the shared database
+        signer_server.postgres.psql(f"UPDATE certificate SET record = '{{\"damaged\": true}}' WHERE arn = '{arn}'",
+                                    database=signer_server.database_name)
+    else:
+        record = signer_server.data_dir / "keys" / arn.rsplit("/", 1)[1] / "record.json"
+        record.write_text("{ damaged")
     expect_error(lambda: signer.put_signing_profile(profileName="esp32_fw", platformId="AmazonFreeRTOS-Default",
                                                     signingMaterial={"certificateArn": arn}), "InternalServiceErrorException")
 

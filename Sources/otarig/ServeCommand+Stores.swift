@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ObjectStoreS3
+import SignerHTTP
+import SignerPostgres
+import SignerService
+import SigV4
+
+/// Where `otarig serve` keeps its state: the data directory's SQLite and files by default; PostgreSQL (`--database`)
+/// and an S3-compatible store (`--objects`) when several instances share them.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .customLong("database"), help: ArgumentHelp(
+        "A PostgreSQL database for profiles, jobs, imported keys, managed keys, access keys and rate limits, shared by every instance that names it (default: SQLite in the data directory).",
+        valueName: "postgres://user[:password]@host[:port]/database"))
+    var database: String?
+
+    @Option(name: .customLong("objects"), help: ArgumentHelp(
+        "An S3-compatible store for buckets and objects, path-style (default: on disk in the data directory). Several instances need one.",
+        valueName: "s3://HOST:PORT/"))
+    var objects: String?
+
+    @Option(name: .customLong("objects-credentials"), help: ArgumentHelp(
+        "The access key for --objects, in the ~/.aws/credentials format (its first section, or --objects-profile).", valueName: "file"))
+    var objectsCredentials: String?
+
+    @Option(name: .customLong("objects-profile"), help: ArgumentHelp("The section of --objects-credentials to use.", valueName: "name"))
+    var objectsProfile: String?
+
+    @Option(name: .customLong("objects-region"), help: ArgumentHelp("The region requests to --objects are signed for.", valueName: "region"))
+    var objectsRegion = "us-east-1"
+
+    func validate() throws {
+        if let database {
+            do { _ = try SignerPostgres.PostgresDatabase.parse(url: database) } catch { throw ValidationError("--database: \(error)") }
+        }
+        if let objects {
+            do { _ = try S3ObjectStore.parseLocation(objects) } catch { throw ValidationError("--objects: \(error)") }
+            guard objectsCredentials != nil else {
+                throw ValidationError("--objects needs --objects-credentials FILE (the store's access key, in the ~/.aws/credentials format)")
+            }
+        } else if objectsCredentials != nil || objectsProfile != nil {
+            throw ValidationError("--objects-credentials and --objects-profile go with --objects s3://HOST:PORT/")
+        }
+    }
+}
+
+/// The stores `otarig serve` opened, and what must be stopped when it ends.
+struct OpenedStores {
+    var components: SignerServer.Components
+    /// The access keys every instance accepts (the database's, when there is one).
+    var credentials: [Credential]
+    /// The database client's connection pool, running until cancelled.
+    var poolTask: Task<Void, Never>?
+    var summary: String
+}
+
+extension StoreOptions {
+    /// Opens the stores: PostgreSQL (migrated, the credentials recorded) and/or the object store, else the data
+    /// directory's. Prints how the schema was found.
+    func open(dataDirectory: URL, credentials: [Credential], logger: Logger) async throws -> OpenedStores {
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var healthChecks: [HealthCheck] = []
+        var poolTask: Task<Void, Never>?
+        var summary: [String] = []
+
+        var postgres: SignerPostgres.PostgresDatabase?
+        var sqlite: SignerDatabase?
+        func localDatabase() throws -> SignerDatabase {
+            if let sqlite { return sqlite }
+            let opened = try SignerDatabase(path: dataDirectory.appendingPathComponent("otarig.sqlite").path)
+            sqlite = opened
+            return opened
+        }
+
+        var allCredentials = credentials
+        var reload: (@Sendable () async throws -> [Credential])?
+        let store: any SignerStore
+        let keys: any KeyStore
+        let managed: ManagedKeys
+        var rateLimiter: (any JobRateLimiter)?
+        if let url = database {
+            // postgres-nio logs every failed connection attempt at info; the service's own log says what failed.
+            var quiet = logger
+            quiet.logLevel = max(logger.logLevel, .warning)
+            let database = try SignerPostgres.PostgresDatabase(url: url, logger: quiet)
+            postgres = database
+            poolTask = Task { await database.run() }
+            do {
+                let applied = try await database.migrate()
+                Console.out(applied.isEmpty
+                            ? "otarig serve: database schema up to date at \(database.displayURL)"
+                            : "otarig serve: database schema: applied \(applied.joined(separator: ", ")) at \(database.displayURL)")
+                let credentialStore = PostgresCredentialStore(database: database)
+                try await credentialStore.upsert(credentials)
+                allCredentials = try await credentialStore.load()
+                reload = { try await credentialStore.load() }
+            } catch {
+                poolTask?.cancel()
+                throw OtarigError("cannot use the database \(database.displayURL): \(error); check that PostgreSQL runs there and the URL is \(SignerPostgres.PostgresDatabase.expectedForm)")
+            }
+            store = PostgresSignerStore(database: database)
+            keys = PostgresKeyStore(database: database)
+            managed = ManagedKeys(storage: PostgresManagedKeyStorage(database: database))
+            rateLimiter = PostgresJobRateLimiter(database: database)
+            healthChecks.append(HealthCheck(name: "store", check: { try await database.ping() }))
+            summary.append("state in \(database.displayURL)")
+        } else {
+            let database = try localDatabase()
+            let local = SQLiteSignerStore(database: database)
+            store = local
+            keys = try DirectoryKeyStore(directory: dataDirectory.appendingPathComponent("keys"))
+            managed = ManagedKeys(directory: dataDirectory.appendingPathComponent("managed"))
+            healthChecks.append(HealthCheck(name: "store", check: { _ = try await local.job(id: "health-check") }))
+            summary.append("data in \(dataDirectory.path)")
+        }
+
+        let objectStore: any ObjectStore
+        if let location = objects, let credentialsPath = objectsCredentials {
+            let endpoint = try S3ObjectStore.parseLocation(location)
+            let text = String(decoding: try Files.read(credentialsPath, what: "object store credentials"), as: UTF8.self)
+            let parsed: [Credential]
+            do { parsed = try CredentialsFile.parse(text) } catch {
+                throw OtarigError("the object store credentials '\(credentialsPath)' are not usable: \(error.message)")
+            }
+            guard let key = objectsProfile.map({ name in parsed.first { $0.profile == name } }) ?? parsed.first else {
+                throw OtarigError("'\(credentialsPath)' has no section [\(objectsProfile ?? "")]; its sections: \(parsed.map(\.profile).joined(separator: ", "))")
+            }
+            let registry: any BucketRegistry = if let postgres { PostgresBucketRegistry(database: postgres) } else { SQLiteBucketRegistry(database: try localDatabase()) }
+            let s3 = S3ObjectStore(endpoint: endpoint, accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, region: objectsRegion,
+                                   registry: registry, defaultOwner: allCredentials.first?.account ?? credentials[0].account, logger: logger)
+            objectStore = s3
+            healthChecks.append(HealthCheck(name: "objects", check: { try await s3.checkReachable() }))
+            summary.append("objects in \(endpoint.absoluteString)")
+        } else {
+            objectStore = try DiskObjectStore(database: try localDatabase(), directory: dataDirectory.appendingPathComponent("objects"))
+            if postgres != nil {
+                Console.out("otarig serve: objects are on this instance's disk (\(dataDirectory.path)); several instances need --objects s3://HOST:PORT/")
+            }
+        }
+        let components = SignerServer.Components(store: store, objects: objectStore, keys: keys, managed: managed, rateLimiter: rateLimiter,
+                                                 healthChecks: healthChecks, reloadCredentials: reload)
+        return OpenedStores(components: components, credentials: allCredentials, poolTask: poolTask,
+                            summary: summary.joined(separator: ", "))
+    }
+}
+
+extension ServeCommand {
+    /// `otarig serve migrate`: applies the schema migrations a PostgreSQL database lacks, then exits.
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "migrate",
+            abstract: "Apply the schema migrations a PostgreSQL database lacks (instances also do this at start; safe to run beside them).")
+
+        @ParentCommand var serve: ServeCommand
+
+        func run() async throws {
+            guard let url = serve.stores.database else {
+                throw OtarigError("name the database: otarig serve \(Self.configuration.commandName ?? "") --database postgres://user[:password]@host[:port]/database")
+            }
+            let database = try openDatabase(url)
+            let pool = Task { await database.run() }
+            defer { pool.cancel() }
+            do {
+                let applied = try await database.migrate()
+                Console.out(applied.isEmpty ? "schema up to date (\(SignerPostgres.PostgresDatabase.migrationVersions.joined(separator: ", ")))"
+                                            : "applied \(applied.joined(separator: ", "))")
+            } catch {
+                throw OtarigError("cannot migrate \(database.displayURL): \(error)")
+            }
+        }
+    }
+
+    /// `otarig serve status`: what a PostgreSQL database holds and which migrations it lacks.
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a PostgreSQL database's schema version, pending migrations and job counts.")
+
+        @ParentCommand var serve: ServeCommand
+
+        func run() async throws {
+            guard let url = serve.stores.database else {
+                throw OtarigError("name the database: otarig serve \(Self.configuration.commandName ?? "") --database postgres://user[:password]@host[:port]/database")
+            }
+            let database = try openDatabase(url)
+            let pool = Task { await database.run() }
+            defer { pool.cancel() }
+            let status: SignerPostgres.PostgresDatabase.Status
+            do { status = try await database.status() } catch {
+                throw OtarigError("cannot read \(database.displayURL): \(error)")
+            }
+            Console.out("""
+                database: \(database.displayURL) (PostgreSQL \(status.serverVersion))
+                applied: \(status.applied.isEmpty ? "none" : status.applied.joined(separator: ", "))
+                pending: \(status.pending.isEmpty ? "none" : status.pending.joined(separator: ", ") + " (run 'otarig serve migrate' or start an instance)")
+                profiles: \(status.profiles), jobs: \(status.jobs) (\(status.inProgressJobs) in progress)
+                """)
+        }
+    }
+}
+
+private func openDatabase(_ url: String) throws -> SignerPostgres.PostgresDatabase {
+    do {
+        var logger = Logger(label: "otarig.serve")
+        logger.logLevel = .error
+        return try SignerPostgres.PostgresDatabase(url: url, logger: logger)
+    } catch {
+        throw OtarigError("--database: \(error)")
+    }
+}
