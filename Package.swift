@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "ObjectStoreS3",
             dependencies: [
-                "SignerService", "SigV4",
+                "SignerAPI", "SignerService", "SigV4",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -73,9 +73,10 @@ def wrk(endpoint, path, headers, connections):
 
 
 def cpu_seconds(pids):
-    """utime + stime of each process and its waited-for children, in seconds (/proc/<pid>/stat)."""
+    """utime + stime of each process and its waited-for children, in seconds (/proc/<pid>/stat), and the load
+    generator's own (`clients`: boto3 threads and wrk)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = {}
+    total = {"clients": load_generator_seconds()}
     for name, pid in pids.items():
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -83,6 +84,26 @@ def cpu_seconds(pids):
         except (OSError, IndexError, ValueError):
             total[name] = 0.0
     return total
+
+
+def children_of(parent):
+    """The processes whose parent is `parent` (nginx's workers)."""
+    pids = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    pids[f"nginx:{entry.name}"] = int(entry.name)
+            except (OSError, IndexError, ValueError):
+                pass
+    return pids
+
+
+def load_generator_seconds():
+    """CPU of this process (the boto3 clients) and its finished children (wrk)."""
+    import resource
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def postgres_pids(cluster):
@@ -156,7 +177,7 @@ def summarize_cpu(cpu):
 def main_postgres(otarig):
     from signer_cluster import MotoServer, PostgresCluster, SignerCluster
     print(f"GetSigningProfile: wrk, 16 connections, {DURATION}; jobs: {JOBS} × StartSigningJob → Succeeded (1 MiB image), 16 boto3 clients")
-    print(f"{'set-up':34} {'reads/s':>8} {'p99 ms':>7} {'jobs/s':>7} {'p50 ms':>7} {'p99 ms':>7}   CPU (reads | jobs)")
+    print(f"{'set-up':38} {'reads/s':>8} {'p99 ms':>7} {'jobs/s':>7} {'p50 ms':>7} {'p99 ms':>7}   CPU (reads | jobs)")
     rows = []
     with tempfile.TemporaryDirectory(prefix="otarig-bench-pg-") as tmp:
         tmp = Path(tmp)
@@ -170,6 +191,18 @@ def main_postgres(otarig):
         postgres = PostgresCluster().start()
         moto = MotoServer(tmp).start()
         try:
+            (tmp / "pgdisk").mkdir()
+            url = postgres.create_database("bench_disk")
+            server = SignerServer(otarig, tmp / "pgdisk", extra_args=["--log-level", "warning", "--database", url]).start()
+            try:
+                def direct():
+                    pids = {"otarig": server.process.pid}
+                    pids.update(postgres_pids(postgres))
+                    return pids
+                result = measure("postgres disk", server.endpoint, server.client, direct, server.client, tmp, otarig)
+                rows.append(("PostgreSQL + disk, 1 instance", result))
+            finally:
+                server.stop()
             for instances in (1, 3):
                 moto.reset()
                 directory = tmp / f"pg{instances}"
@@ -181,6 +214,7 @@ def main_postgres(otarig):
                         pids.update(postgres_pids(postgres))
                         pids["moto"] = moto.process.pid
                         pids["nginx"] = cluster.nginx.process.pid
+                        pids.update(children_of(cluster.nginx.process.pid))
                         return pids
                     result = measure(f"postgres x{instances}", cluster.endpoint, cluster.client, processes, cluster.client, tmp, otarig)
                     rows.append((f"PostgreSQL + moto, {instances} instance{'s' if instances > 1 else ''}, nginx", result))
@@ -190,7 +224,7 @@ def main_postgres(otarig):
             moto.stop()
             postgres.destroy()
     for label, (reads, jobs, read_cpu, job_cpu) in rows:
-        print(f"{label:34} {reads[0]:8.0f} {reads[2]:7.2f} {jobs[0]:7.1f} {jobs[1]:7.1f} {jobs[2]:7.1f}   {summarize_cpu(read_cpu)} | {summarize_cpu(job_cpu)}")
+        print(f"{label:38} {reads[0]:8.0f} {reads[2]:7.2f} {jobs[0]:7.1f} {jobs[1]:7.1f} {jobs[2]:7.1f}   {summarize_cpu(read_cpu)} | {summarize_cpu(job_cpu)}")
     base = rows[0][1]
     for label, (reads, jobs, _, _) in rows[1:]:
         print(f"{label}: reads {reads[0] / base[0][0]:.2f}x, jobs {jobs[0] / base[1][0]:.2f}x the SQLite single instance")

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import SignerAPI
 import SignerService
 import SigV4
 
@@ -65,6 +66,16 @@ public final class S3ObjectStore: ObjectStore {
         let host = endpoint.host ?? "127.0.0.1"
         let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         self.hostHeader = endpoint.port.map { "\(bracketed):\($0)" } ?? bracketed
+    }
+
+    /// An HTTP client for a store the service depends on: a refused connection fails at once (AsyncHTTPClient's
+    /// shared client retries it until the request's deadline), so `/health` and a job's retries see the outage as it
+    /// happens; connecting gives up after 2 s. Lives as long as the process.
+    public static func failFastHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(2)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
     /// Why a location is not an object store's.
@@ -215,7 +226,7 @@ public final class S3ObjectStore: ObjectStore {
         if let contentType { headers.append(("content-type", contentType)) }
         let response = try await send(.PUT, bucket: bucket, key: key, headers: headers, body: data)
         guard response.status == 200 else { throw failure(response, bucket: bucket, key: key) }
-        let etag = response.headers.first(name: "etag").map(S3XML.unquote) ?? Insecure.MD5.hash(data: data).hexString
+        let etag = response.headers.first(name: "etag").map(S3XML.unquote) ?? HexEncoding.lowercase(Insecure.MD5.hash(data: data))
         return ObjectVersion(bucket: bucket, key: key, versionId: response.headers.first(name: "x-amz-version-id") ?? "null", size: data.count,
                              etag: etag, lastModified: now, contentType: contentType, isDeleteMarker: false, isLatest: true)
     }
@@ -370,7 +381,7 @@ public final class S3ObjectStore: ObjectStore {
         let rawQuery = query.map { name, value in
             value.map { "\(SigV4ClientSigner.encode(name))=\(SigV4ClientSigner.encode($0))" } ?? SigV4ClientSigner.encode(name)
         }.joined(separator: "&")
-        let payloadHash = SHA256.hash(data: body ?? Data()).hexString
+        let payloadHash = HexEncoding.lowercase(SHA256.hash(data: body ?? Data()))
         let unsigned = [("host", hostHeader)] + extra
         let signed = signer.sign(method: method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: unsigned.map { (name: $0.0, value: $0.1) },
                                  payloadHash: payloadHash, service: "s3", now: clock())

@@ -234,18 +234,8 @@ public final class PostgresDatabase: Sendable {
 
     // MARK: - Records
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return decoder
-    }()
+    static var encoder: JSONEncoder { RecordCoding.encoder }
+    static var decoder: JSONDecoder { RecordCoding.decoder }
 
     /// A record as the JSON text `SQLiteSignerStore` writes (sorted keys, dates as seconds since 1970).
     static func json(_ value: some Encodable) throws -> String {

@@ -82,6 +82,17 @@ struct JobRunner: Sendable {
         }
     }
 
+    /// Hashing and signing an image is CPU work of up to a second: it runs on its own threads, so Swift's cooperative
+    /// pool (two threads on a 2-core machine) stays free for requests and for renewing job leases. A lease that is
+    /// not renewed in time is taken over by another instance.
+    static let signingQueue = DispatchQueue(label: "otarig.signing", qos: .userInitiated, attributes: .concurrent)
+
+    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            signingQueue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
     private func sign(_ job: JobRecord) async throws -> S3SignedObject {
         guard let source = job.source, let bucket = job.destination?.bucketName else {
             throw SignerError.validation("the job has no source or destination")
@@ -108,7 +119,7 @@ struct JobRunner: Sendable {
         let (_, payload) = try await objects.get(bucket: source.bucketName, key: source.key, versionId: source.version)
         let plan = try SigningPlan.resolve(platform: platform, overrides: job.overrides, key: key)
         let location = S3Source(bucketName: source.bucketName, key: source.key, version: source.version)
-        let document = try plan.sign(payload, with: key, payloadLocation: location)
+        let document = try await Self.offThePool { try plan.sign(payload, with: key, payloadLocation: location) }
         let objectKey = (job.destination?.prefix ?? "") + job.jobId
         _ = try await objects.put(bucket: bucket, key: objectKey, data: document.encoded(), contentType: "application/json", now: now())
         return S3SignedObject(bucketName: bucket, key: objectKey)

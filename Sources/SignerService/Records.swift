@@ -72,3 +72,20 @@ public struct JobRecord: Codable, Sendable, Equatable {
     /// `arn:aws:signer:<region>:<owner>:/signing-jobs/<jobId>`.
     public func arn(region: String) -> String { ARN.signer(.signingJob(jobId: jobId), region: region, account: owner).description }
 }
+
+/// The JSON form of a stored record (profile, job, certificate), the same in every `SignerStore`: sorted keys, dates
+/// as seconds since 1970. A database written by one store reads back in another.
+public enum RecordCoding {
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    public static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }()
+}

@@ -103,18 +103,8 @@ public final class SQLiteSignerStore: SignerStore {
         self.database = database
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return decoder
-    }()
+    static var encoder: JSONEncoder { RecordCoding.encoder }
+    static var decoder: JSONDecoder { RecordCoding.decoder }
 
     public func insertProfile(_ profile: ProfileRecord) async throws -> Bool {
         let record = try Self.encoder.encode(profile)

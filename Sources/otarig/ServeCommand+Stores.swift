@@ -128,7 +128,8 @@ extension StoreOptions {
             }
             let registry: any BucketRegistry = if let postgres { PostgresBucketRegistry(database: postgres) } else { SQLiteBucketRegistry(database: try localDatabase()) }
             let s3 = S3ObjectStore(endpoint: endpoint, accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, region: objectsRegion,
-                                   registry: registry, defaultOwner: allCredentials.first?.account ?? credentials[0].account, logger: logger)
+                                   registry: registry, defaultOwner: credentials[0].account,
+                                   httpClient: S3ObjectStore.failFastHTTPClient(), logger: logger)
             objectStore = s3
             healthChecks.append(HealthCheck(name: "objects", check: { try await s3.checkReachable() }))
             summary.append("objects in \(endpoint.absoluteString)")
@@ -155,18 +156,14 @@ extension ServeCommand {
         @ParentCommand var serve: ServeCommand
 
         func run() async throws {
-            guard let url = serve.stores.database else {
-                throw OtarigError("name the database: otarig serve \(Self.configuration.commandName ?? "") --database postgres://user[:password]@host[:port]/database")
-            }
-            let database = try openDatabase(url)
-            let pool = Task { await database.run() }
-            defer { pool.cancel() }
-            do {
-                let applied = try await database.migrate()
-                Console.out(applied.isEmpty ? "schema up to date (\(SignerPostgres.PostgresDatabase.migrationVersions.joined(separator: ", ")))"
-                                            : "applied \(applied.joined(separator: ", "))")
-            } catch {
-                throw OtarigError("cannot migrate \(database.displayURL): \(error)")
+            try await withDatabase(serve.stores.database, command: "migrate") { database in
+                do {
+                    let applied = try await database.migrate()
+                    Console.out(applied.isEmpty ? "schema up to date (\(SignerPostgres.PostgresDatabase.migrationVersions.joined(separator: ", ")))"
+                                                : "applied \(applied.joined(separator: ", "))")
+                } catch {
+                    throw OtarigError("cannot migrate \(database.displayURL): \(error)")
+                }
             }
         }
     }
@@ -178,16 +175,16 @@ extension ServeCommand {
         @ParentCommand var serve: ServeCommand
 
         func run() async throws {
-            guard let url = serve.stores.database else {
-                throw OtarigError("name the database: otarig serve \(Self.configuration.commandName ?? "") --database postgres://user[:password]@host[:port]/database")
+            try await withDatabase(serve.stores.database, command: "status") { database in
+                let status: SignerPostgres.PostgresDatabase.Status
+                do { status = try await database.status() } catch {
+                    throw OtarigError("cannot read \(database.displayURL): \(error)")
+                }
+                print(status, of: database)
             }
-            let database = try openDatabase(url)
-            let pool = Task { await database.run() }
-            defer { pool.cancel() }
-            let status: SignerPostgres.PostgresDatabase.Status
-            do { status = try await database.status() } catch {
-                throw OtarigError("cannot read \(database.displayURL): \(error)")
-            }
+        }
+
+        private func print(_ status: SignerPostgres.PostgresDatabase.Status, of database: SignerPostgres.PostgresDatabase) {
             Console.out("""
                 database: \(database.displayURL) (PostgreSQL \(status.serverVersion))
                 applied: \(status.applied.isEmpty ? "none" : status.applied.joined(separator: ", "))
@@ -196,6 +193,17 @@ extension ServeCommand {
                 """)
         }
     }
+}
+
+/// Runs `body` on the database `--database` names, its connection pool running meanwhile.
+private func withDatabase(_ url: String?, command: String, _ body: (SignerPostgres.PostgresDatabase) async throws -> Void) async throws {
+    guard let url else {
+        throw OtarigError("name the database: otarig serve \(command) --database \(SignerPostgres.PostgresDatabase.expectedForm)")
+    }
+    let database = try openDatabase(url)
+    let pool = Task { await database.run() }
+    defer { pool.cancel() }
+    try await body(database)
 }
 
 private func openDatabase(_ url: String) throws -> SignerPostgres.PostgresDatabase {

@@ -114,7 +114,11 @@ def moto_s3(tmp_path_factory):
 # The stores a signing-service test runs against: `sqlite` is one `otarig serve` on its data directory (the default
 # set-up); `cluster` is three instances on one PostgreSQL database and moto_server, behind nginx. Mark a test
 # `@both_stores` to run it on each.
-both_stores = pytest.mark.parametrize("signer_server", ["sqlite", "cluster"], indirect=True)
+both_stores = pytest.mark.parametrize("signer_server", ["sqlite", pytest.param("cluster", marks=pytest.mark.cluster)], indirect=True)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cluster: runs on PostgreSQL, moto_server and nginx (Scripts/test runs these as their own stage)")
 
 
 @pytest.fixture(params=["sqlite"])

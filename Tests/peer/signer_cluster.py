@@ -312,11 +312,8 @@ class SignerCluster:
         env["AWS_ENDPOINT_URL"] = self.endpoint
         return env
 
-    def aws(self, *args, profile="alice", check=True, cwd=None):
-        result = subprocess.run(["aws", *map(str, args)], env=self.env(profile), capture_output=True, text=True, timeout=120, cwd=cwd)
-        if check and result.returncode != 0:
-            raise AssertionError(f"aws {' '.join(map(str, args))} exited {result.returncode}\n{result.stderr}")
-        return result
+    # The aws CLI with this cluster's environment (SignerServer's, through nginx).
+    aws = SignerServer.aws
 
     def client(self, service, profile="alice", config=None):
         return self.servers[0].client(service, profile=profile, config=config, endpoint=self.endpoint)

@@ -22,7 +22,9 @@ from signer_cluster import SignerCluster
 from signer_server import SignerServer
 from test_signer_durability import job_request, prepare
 
-LEASE = 3  # seconds: short, so a dead instance's jobs are taken over quickly
+pytestmark = pytest.mark.cluster
+
+LEASE = 5  # seconds: short, so a dead instance's jobs are taken over quickly
 
 
 @pytest.fixture
@@ -37,6 +39,38 @@ def cluster(otarig_bin, tmp_path, postgres_cluster, moto_s3):
 
 def retrying(cluster, service="signer", attempts=12):
     return cluster.client(service, config=Config(retries={"max_attempts": attempts, "mode": "standard"}, connect_timeout=5, read_timeout=30))
+
+
+class Burst:
+    """Threads starting signing jobs through the cluster, each with a fresh clientRequestToken, until `stop()`:
+    `acknowledged` maps each token a client got an answer for to its job id; `errors` holds what retries did not hide."""
+
+    def __init__(self, cluster, version, clients, attempts=12, pause=0.0):
+        self.acknowledged, self.errors = {}, []
+        self._lock, self._stop, self._pause = threading.Lock(), threading.Event(), pause
+        self._version = version
+        # botocore sessions are not safe to share while creating clients: make them before the threads start.
+        self._threads = [threading.Thread(target=self._run, args=(retrying(cluster, attempts=attempts),)) for _ in range(clients)]
+        for thread in self._threads:
+            thread.start()
+
+    def _run(self, client):
+        while not self._stop.is_set():
+            token = str(uuid.uuid4())
+            try:
+                job_id = client.start_signing_job(**job_request(self._version), clientRequestToken=token)["jobId"]
+            except botocore.exceptions.ClientError as error:
+                with self._lock:
+                    self.errors.append(error)
+                continue
+            with self._lock:
+                self.acknowledged[token] = job_id
+            time.sleep(self._pause)
+
+    def stop(self):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=180)
 
 
 def instance_id(server):
@@ -93,6 +127,12 @@ def test_round_robin_reaches_every_instance_and_state_is_shared(cluster, run):
         # Every instance sees every job and the profile, whichever instance made them.
         direct = server.client("signer")
         assert {job["jobId"] for job in direct.list_signing_jobs()["jobs"]} == set(job_ids)
+    # One client token names one job whichever instance answers: the same request sent to each instance directly.
+    token = str(uuid.uuid4())
+    same = {server.client("signer").start_signing_job(**job_request(version), clientRequestToken=token)["jobId"] for server in cluster.servers}
+    assert len(same) == 1, f"one token gave {len(same)} jobs across the instances"
+    job_ids.append(same.pop())
+    assert {status for status, _ in statuses(cluster, job_ids[-1:], timeout=30).values()} == {"Succeeded"}
     # The signed objects are in moto, not on any instance's disk.
     import boto3
     moto = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{cluster.moto.port}", region_name="us-east-1",
@@ -105,27 +145,8 @@ def test_kill_9_of_one_instance_during_a_burst_loses_no_acknowledged_job(cluster
     version, _ = prepare(cluster, run, payload_size=2 << 20)
     victim = cluster.servers[1]
     victim_id = instance_id(victim)
-    acknowledged = {}  # token → job id
-    errors = []
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def burst(client):
-        while not stop.is_set():
-            token = str(uuid.uuid4())
-            try:
-                job_id = client.start_signing_job(**job_request(version), clientRequestToken=token)["jobId"]
-            except botocore.exceptions.ClientError as error:
-                with lock:
-                    errors.append(error)
-                continue
-            with lock:
-                acknowledged[token] = job_id
-
-    clients = [retrying(cluster) for _ in range(4)]
-    threads = [threading.Thread(target=burst, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
+    burst = Burst(cluster, version, clients=4)
+    acknowledged, errors = burst.acknowledged, burst.errors
     killed_holding = 0
     try:
         deadline = time.monotonic() + 60
@@ -134,29 +155,32 @@ def test_kill_9_of_one_instance_during_a_burst_loses_no_acknowledged_job(cluster
         # Freeze the victim, and kill it only while it holds acknowledged jobs in progress: that is the case to prove.
         while time.monotonic() < deadline:
             os.kill(victim.process.pid, signal.SIGSTOP)
-            held = cluster.postgres.psql(f"SELECT count(*) FROM job WHERE status = 'InProgress' AND lease_owner = '{victim_id}'",
-                                         database=cluster.database_name).strip()
-            if int(held) > 0:
+            held = cluster.postgres.psql(f"SELECT job_id FROM job WHERE status = 'InProgress' AND lease_owner = '{victim_id}'",
+                                         database=cluster.database_name).split()
+            if held:
                 os.kill(victim.process.pid, signal.SIGKILL)
-                killed_holding = int(held)
+                killed_holding = len(held)
                 break
             os.kill(victim.process.pid, signal.SIGCONT)
             time.sleep(0.02)
         killed_at = time.monotonic()
         assert killed_holding > 0, "the victim never held a job in progress while the burst ran"
+        # The jobs the victim held are finished by the survivors once their leases expire, while the burst goes on.
+        orphans = statuses(cluster, held, timeout=LEASE + 15)
+        takeover_seconds = time.monotonic() - killed_at
+        assert {status for status, _ in orphans.values()} == {"Succeeded"} and len(orphans) == len(held), orphans
         while len(acknowledged) < 60 and time.monotonic() < killed_at + 60:
             time.sleep(0.01)
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=120)
+        burst.stop()
     victim.process.wait(timeout=10)
     assert len(acknowledged) >= 40, f"only {len(acknowledged)} jobs acknowledged; errors: {errors[:3]}"
     assert not errors, f"clients saw errors botocore did not retry away: {errors[:3]}"
 
-    final = statuses(cluster, sorted(set(acknowledged.values())), timeout=LEASE + 20)
+    final = statuses(cluster, sorted(set(acknowledged.values())), timeout=LEASE + 10)
+    all_done_after_kill = time.monotonic() - killed_at
     missing = set(acknowledged.values()) - set(final)
-    assert not missing, f"{len(missing)} acknowledged jobs never finished within the lease + 20 s"
+    assert not missing, f"{len(missing)} acknowledged jobs never finished within the lease ({LEASE} s) + 10 s"
     failed = {job: reason for job, (status, reason) in final.items() if status != "Succeeded"}
     assert not failed, failed
     # None twice: one job per client token, and no job the clients were not told about.
@@ -169,36 +193,16 @@ def test_kill_9_of_one_instance_during_a_burst_loses_no_acknowledged_job(cluster
     taken_over = sum(server.log_text().count("taking over a job whose lease expired") for server in cluster.servers if server is not victim)
     assert taken_over >= killed_holding, f"the survivors took over {taken_over} jobs; the victim held {killed_holding}"
     print(f"\nkill -9 of 1 of 3 instances holding {killed_holding} job(s) in progress, after {len(acknowledged)} acknowledged jobs: "
-          f"all Succeeded, {taken_over} taken over by the survivors")
+          f"all Succeeded, {taken_over} taken over by the survivors, the victim's {killed_holding} within {takeover_seconds:.1f} s of the kill "
+          f"(lease {LEASE} s); all jobs done {all_done_after_kill:.1f} s after it")
 
 
 def test_postgres_restart_gives_retryable_errors_and_loses_no_job(cluster, run):
     version, _ = prepare(cluster, run)
-    acknowledged = {}
-    errors = []
     seen_during_outage = []
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def burst(client):
-        while not stop.is_set():
-            token = str(uuid.uuid4())
-            try:
-                job_id = client.start_signing_job(**job_request(version), clientRequestToken=token)["jobId"]
-            except botocore.exceptions.ClientError as error:
-                with lock:
-                    errors.append(error)
-                continue
-            with lock:
-                acknowledged[token] = job_id
-            time.sleep(0.02)
-
     probe = cluster.client("signer")  # no retries: sees the raw answer during the outage
-
-    clients = [retrying(cluster, attempts=20) for _ in range(3)]
-    threads = [threading.Thread(target=burst, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
+    burst = Burst(cluster, version, clients=3, attempts=20, pause=0.02)
+    acknowledged, errors = burst.acknowledged, burst.errors
     try:
         time.sleep(1.0)
         before = len(acknowledged)
@@ -220,9 +224,7 @@ def test_postgres_restart_gives_retryable_errors_and_loses_no_job(cluster, run):
         cluster.postgres.start()
         time.sleep(3.0)
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=180)
+        burst.stop()
     assert seen_during_outage, "no request failed while PostgreSQL was down"
     assert all(status >= 500 for status, _ in seen_during_outage), seen_during_outage
     assert {code for _, code in seen_during_outage} <= {"InternalServiceErrorException", "ServiceUnavailableException"}, seen_during_outage
@@ -291,3 +293,44 @@ principal_arn = arn:aws:iam::333333333333:user/carol
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     finally:
         fourth.stop()
+
+
+def test_a_second_otarig_serve_as_the_object_store(otarig_bin, tmp_path, run):
+    """The second S3 implementation: one instance on SQLite keeps its objects in another `otarig serve`'s S3 subset
+    (its own account there); the aws CLI workflow signs, and the signed object is in the other server."""
+    (tmp_path / "store").mkdir()
+    (tmp_path / "signer").mkdir()
+    store = SignerServer(otarig_bin, tmp_path / "store").start()
+    try:
+        objects_credentials = tmp_path / "store-key"
+        objects_credentials.write_text(store.credentials.read_text())
+        signer_server = SignerServer(otarig_bin, tmp_path / "signer", extra_args=[
+            "--objects", f"s3://127.0.0.1:{store.port}/", "--objects-credentials", str(objects_credentials), "--objects-profile", "bob"]).start()
+        try:
+            version, _ = prepare(signer_server, run)
+            job_id = signer_server.client("signer").start_signing_job(**job_request(version))["jobId"]
+            final = statuses(signer_server, [job_id], timeout=30)
+            assert final[job_id][0] == "Succeeded", final
+            # In the store server the bucket belongs to bob, the signing service's own account there.
+            held = store.client("s3", profile="bob").list_objects_v2(Bucket="durable-fw")["Contents"]
+            assert {item["Key"] for item in held} == {"app.bin", f"signed/{job_id}"}
+            assert not (signer_server.data_dir / "objects").exists() or not any((signer_server.data_dir / "objects").iterdir())
+            health = json.loads(urllib.request.urlopen(f"{signer_server.endpoint}/health", timeout=10).read())
+            assert health["objects"] == "ok" and health["store"] == "ok", health
+        finally:
+            signer_server.stop()
+        # The store gone: /health names it, with 503.
+        signer_server.start()
+        try:
+            store.stop()
+            try:
+                urllib.request.urlopen(f"{signer_server.endpoint}/health", timeout=10)
+                raise AssertionError("/health answered 200 with the object store stopped")
+            except urllib.error.HTTPError as error:
+                assert error.code == 503
+                body = json.loads(error.read())
+                assert body["objects"].startswith("unreachable") and f"127.0.0.1:{store.port}" in body["objects"], body
+        finally:
+            signer_server.stop()
+    finally:
+        store.stop()
