@@ -78,6 +78,13 @@ public final class S3ObjectStore: ObjectStore {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
+    /// Shuts down the HTTP client this store was given, when the store made it for itself with
+    /// `failFastHTTPClient()` (never `HTTPClient.shared`): AsyncHTTPClient requires it before the client goes away.
+    public func shutdownHTTPClient() async throws {
+        guard httpClient !== HTTPClient.shared else { return }
+        try await httpClient.shutdown()
+    }
+
     /// Why a location is not an object store's.
     public struct LocationError: Error, Sendable, CustomStringConvertible {
         public var description: String
@@ -248,6 +255,44 @@ public final class S3ObjectStore: ObjectStore {
         return (version, response.body)
     }
 
+    /// GetObject passed on chunk by chunk as the store sends it. An answer other than 200 goes the buffered way of
+    /// `get`, which names the error as AWS would.
+    public func stream(bucket: String, key: String, versionId: String?) async throws -> (ObjectVersion, AsyncThrowingStream<Data, any Error>) {
+        let query = versionId.map { [("versionId", $0)] } ?? []
+        let (request, rawPath) = signedRequest(.GET, bucket: bucket, key: key, query: query)
+        let response: HTTPClientResponse
+        do {
+            response = try await httpClient.execute(request, timeout: timeout)
+        } catch {
+            throw StoreError("the object store at \(endpoint.absoluteString) cannot be reached: \(Self.words(for: error, timeout: timeout))")
+        }
+        guard response.status.code == 200 else {
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            let (version, data) = try await get(bucket: bucket, key: key, versionId: versionId)
+            return (version, AsyncThrowingStream { continuation in
+                continuation.yield(data)
+                continuation.finish()
+            })
+        }
+        var version = self.version(bucket: bucket, key: key, headers: response.headers,
+                                   size: response.headers.first(name: "content-length").flatMap { Int($0) } ?? 0)
+        if let versionId { version.isLatest = try await latestVersionId(bucket: bucket, key: key) == versionId }
+        let body = response.body
+        let store = endpoint.absoluteString
+        let stream = AsyncThrowingStream<Data, any Error> { continuation in
+            let pump = Task {
+                do {
+                    for try await chunk in body { continuation.yield(Data(chunk.readableBytesView)) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: StoreError("the object store at \(store) stopped sending \(rawPath): \(error)"))
+                }
+            }
+            continuation.onTermination = { _ in pump.cancel() }
+        }
+        return (version, stream)
+    }
+
     public func head(bucket: String, key: String, versionId: String?) async throws -> ObjectVersion {
         let response = try await send(.HEAD, bucket: bucket, key: key, query: versionId.map { [("versionId", $0)] } ?? [])
         switch response.status {
@@ -370,9 +415,9 @@ public final class S3ObjectStore: ObjectStore {
         var body: Data
     }
 
-    /// Sends one signed request, path-style: `/<bucket>[/<key>]?<query>`.
-    func send(_ method: HTTPMethod, bucket: String?, key: String? = nil, query: [(String, String?)] = [],
-              headers extra: [(String, String)] = [], body: Data? = nil) async throws -> Answer {
+    /// One signed request, path-style: `/<bucket>[/<key>]?<query>`, and its raw path.
+    func signedRequest(_ method: HTTPMethod, bucket: String?, key: String? = nil, query: [(String, String?)] = [],
+                       headers extra: [(String, String)] = [], body: Data? = nil) -> (HTTPClientRequest, String) {
         var rawPath = "/"
         if let bucket {
             rawPath += SigV4ClientSigner.encode(bucket)
@@ -390,6 +435,14 @@ public final class S3ObjectStore: ObjectStore {
         for (name, value) in unsigned { request.headers.add(name: name, value: value) }
         for header in signed { request.headers.add(name: header.name, value: header.value) }
         if let body { request.body = .bytes(body) }
+        return (request, rawPath)
+    }
+
+    /// Sends one signed request, path-style: `/<bucket>[/<key>]?<query>`.
+    func send(_ method: HTTPMethod, bucket: String?, key: String? = nil, query: [(String, String?)] = [],
+              headers extra: [(String, String)] = [], body: Data? = nil) async throws -> Answer {
+        let (request, rawPath) = signedRequest(method, bucket: bucket, key: key, query: query, headers: extra, body: body)
+        let rawQuery = request.url.contains("?") ? String(request.url.drop { $0 != "?" }.dropFirst()) : ""
         let started = ContinuousClock.now
         do {
             let response = try await httpClient.execute(request, timeout: timeout)

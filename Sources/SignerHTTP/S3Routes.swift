@@ -70,8 +70,18 @@ struct S3Routes: Sendable {
             if version.versionId != "null" { headers[.amzVersionId] = version.versionId }
             return Response(status: .ok, headers: headers)
         case .getObject(let bucket, let key):
+            guard let range = request.header("range") else {
+                // The whole object: passed on as it arrives from the store, never held whole.
+                let (version, chunks) = try await buckets.stream(bucket, key: key, versionId: versionId, caller: caller)
+                var headers = Self.objectHeaders(version)
+                headers[.contentLength] = String(version.size)
+                return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: version.size) { writer in
+                    for try await chunk in chunks { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    try await writer.finish(nil)
+                })
+            }
             let (version, data) = try await buckets.get(bucket, key: key, versionId: versionId, caller: caller)
-            return try Self.object(version, data: data, range: request.header("range"))
+            return try Self.object(version, data: data, range: range)
         case .headObject(let bucket, let key):
             let version = try await buckets.head(bucket, key: key, versionId: versionId, caller: caller)
             guard !version.isDeleteMarker else { throw S3Error(.methodNotAllowed, "The specified method is not allowed against a delete marker.") }

@@ -60,6 +60,11 @@ public struct BucketService: Sendable {
         return try await objects.get(bucket: bucket, key: key, versionId: versionId)
     }
 
+    public func stream(_ bucket: String, key: String, versionId: String?, caller: Caller) async throws -> (ObjectVersion, AsyncThrowingStream<Data, any Error>) {
+        _ = try await owned(bucket, by: caller)
+        return try await objects.stream(bucket: bucket, key: key, versionId: versionId)
+    }
+
     public func head(_ bucket: String, key: String, versionId: String?, caller: Caller) async throws -> ObjectVersion {
         _ = try await owned(bucket, by: caller)
         return try await objects.head(bucket: bucket, key: key, versionId: versionId)

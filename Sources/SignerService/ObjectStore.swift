@@ -111,6 +111,9 @@ public protocol ObjectStore: Sendable {
     /// The latest version, or the named one; throws NoSuchKey / NoSuchVersion.
     func get(bucket: String, key: String, versionId: String?) async throws -> (ObjectVersion, Data)
     func head(bucket: String, key: String, versionId: String?) async throws -> ObjectVersion
+    /// The latest version, or the named one, with its bytes as they arrive, so a large object is never held whole
+    /// (GetObject without a range). Throws as `get` does before the first byte.
+    func stream(bucket: String, key: String, versionId: String?) async throws -> (ObjectVersion, AsyncThrowingStream<Data, any Error>)
     /// The latest live version of each key under `prefix`, by key.
     func list(bucket: String, prefix: String) async throws -> [ObjectVersion]
     /// Every version and delete marker under `prefix`, by key then newest first.
@@ -118,6 +121,17 @@ public protocol ObjectStore: Sendable {
     /// Deletes a version, or (without one) adds a delete marker in a versioned bucket; returns the marker or the
     /// deleted version.
     func delete(bucket: String, key: String, versionId: String?, now: Date) async throws -> ObjectVersion?
+}
+
+extension ObjectStore {
+    /// `get`'s bytes as one chunk: a store whose objects are local has nothing to stream.
+    public func stream(bucket: String, key: String, versionId: String?) async throws -> (ObjectVersion, AsyncThrowingStream<Data, any Error>) {
+        let (version, data) = try await get(bucket: bucket, key: key, versionId: versionId)
+        return (version, AsyncThrowingStream { continuation in
+            continuation.yield(data)
+            continuation.finish()
+        })
+    }
 }
 
 /// `ObjectStore` on disk: bytes in files named by a fresh id under `directory`, the index in the SQLite database.

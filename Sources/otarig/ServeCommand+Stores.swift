@@ -53,6 +53,14 @@ struct OpenedStores {
     /// The database client's connection pool, running until cancelled.
     var poolTask: Task<Void, Never>?
     var summary: String
+    /// What must be shut down before the process exits (the object store's HTTP client).
+    var closers: [@Sendable () async -> Void] = []
+
+    /// Closes what `open` opened: the object store's client, then the database's pool.
+    func close() async {
+        for closer in closers { await closer() }
+        poolTask?.cancel()
+    }
 }
 
 extension StoreOptions {
@@ -63,6 +71,7 @@ extension StoreOptions {
         var healthChecks: [HealthCheck] = []
         var poolTask: Task<Void, Never>?
         var summary: [String] = []
+        var closers: [@Sendable () async -> Void] = []
 
         var postgres: SignerPostgres.PostgresDatabase?
         var sqlite: SignerDatabase?
@@ -131,6 +140,7 @@ extension StoreOptions {
                                    registry: registry, defaultOwner: credentials[0].account,
                                    httpClient: S3ObjectStore.failFastHTTPClient(), logger: logger)
             objectStore = s3
+            closers.append { try? await s3.shutdownHTTPClient() }
             healthChecks.append(HealthCheck(name: "objects", check: { try await s3.checkReachable() }))
             summary.append("objects in \(endpoint.absoluteString)")
         } else {
@@ -142,7 +152,7 @@ extension StoreOptions {
         let components = SignerServer.Components(store: store, objects: objectStore, keys: keys, managed: managed, rateLimiter: rateLimiter,
                                                  healthChecks: healthChecks, reloadCredentials: reload)
         return OpenedStores(components: components, credentials: allCredentials, poolTask: poolTask,
-                            summary: summary.joined(separator: ", "))
+                            summary: summary.joined(separator: ", "), closers: closers)
     }
 }
 

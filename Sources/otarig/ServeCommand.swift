@@ -94,7 +94,16 @@ struct ServeCommand: AsyncParsableCommand {
         let dataDirectory = URL(fileURLWithPath: data.dataDirectory)
         let fileKeys = try loadCredentials(dataDirectory: dataDirectory)
         let opened = try await stores.open(dataDirectory: dataDirectory, credentials: fileKeys, logger: logger)
-        defer { opened.poolTask?.cancel() }
+        do {
+            try await serve(opened, dataDirectory: dataDirectory, logger: logger)
+        } catch {
+            await opened.close()
+            throw error
+        }
+        await opened.close()
+    }
+
+    private func serve(_ opened: OpenedStores, dataDirectory: URL, logger: Logger) async throws {
         let server: SignerServer
         do {
             server = try SignerServer(configuration: .init(host: host, port: port, region: region, dataDirectory: dataDirectory,

@@ -178,6 +178,30 @@ import Testing
     }
 
     /// A refusal of otarig's own credentials is the service's configuration, not the caller's: InternalError naming the store.
+    @Test("stream passes a 3 MiB object on in several chunks, equal to what was put; a missing version throws before any byte",
+          arguments: Peer.allCases)
+    func streaming(peer: Peer) async throws {
+        let server = try await PeerServer.start(peer)
+        defer { server.stop() }
+        let store = server.store(registry: InMemoryBucketRegistry())
+        try await store.createBucket(name: "big", owner: Self.alice, region: "us-east-1", now: Date())
+        try await store.setVersioning(bucket: "big", status: .enabled)
+        let payload = Data((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+        let put = try await store.put(bucket: "big", key: "image.bin", data: payload, contentType: nil, now: Date())
+        let (version, chunks) = try await store.stream(bucket: "big", key: "image.bin", versionId: put.versionId)
+        #expect(version.size == payload.count && version.versionId == put.versionId && version.etag == put.etag)
+        var received = Data()
+        var count = 0
+        for try await chunk in chunks {
+            received.append(chunk)
+            count += 1
+        }
+        #expect(received == payload)
+        #expect(count > 1, "the body arrived in \(count) chunk(s): it was buffered, not streamed")
+        #expect(await Self.code { _ = try await store.stream(bucket: "big", key: "image.bin", versionId: "no-such-version-id") } == .noSuchVersion)
+        #expect(await Self.code { _ = try await store.stream(bucket: "big", key: "absent.bin", versionId: nil) } == .noSuchKey)
+    }
+
     @Test func wrongCredentialsAreTheServicesProblem() async throws {
         let server = try await PeerServer.start(.otarig)
         defer { server.stop() }

@@ -82,6 +82,8 @@ class SignerServer:
             raise AssertionError("otarig serve did not stop within 30s of SIGTERM")
         finally:
             self.process.stdout.close()
+        if not kill and self.process.returncode != 0:
+            raise AssertionError(f"otarig serve exited {self.process.returncode} on SIGTERM, not 0:\n{self.log_text()[-3000:]}")
 
     def log_text(self):
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
