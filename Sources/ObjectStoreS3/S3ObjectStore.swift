@@ -246,9 +246,17 @@ public final class S3ObjectStore: ObjectStore {
             // NoSuchVersion. HEAD tells them apart (405 in both), so the caller sees AWS's answer either way.
             if let versionId, (error as? S3Error)?.code == .noSuchVersion,
                (try? await head(bucket: bucket, key: key, versionId: versionId))?.isDeleteMarker == true {
-                throw S3Error(.methodNotAllowed, "The specified method is not allowed against this resource (a delete marker).")
+                throw S3Error(.methodNotAllowed, "The specified method is not allowed against this resource (a delete marker).",
+                              deleteMarkerVersionId: versionId)
             }
-            throw error
+            let named = Self.naming(deleteMarkerOf: response.headers, error)
+            // moto_server's GET does not name the delete marker that hides a key (AWS's does); its HEAD does.
+            if versionId == nil, var s3 = named as? S3Error, s3.code == .noSuchKey, s3.deleteMarkerVersionId == nil,
+               let marker = try? await latestVersionId(bucket: bucket, key: key) {
+                s3.deleteMarkerVersionId = marker
+                throw s3
+            }
+            throw named
         }
         var version = self.version(bucket: bucket, key: key, headers: response.headers, size: response.body.count)
         if let versionId { version.isLatest = try await latestVersionId(bucket: bucket, key: key) == versionId }
@@ -311,7 +319,7 @@ public final class S3ObjectStore: ObjectStore {
             guard response.status == 404 || versionId != nil else { break }
             // A HEAD answer has no body to say which of NoSuchBucket, NoSuchKey and NoSuchVersion it was.
             guard case .present = try await bucketState(bucket) else { throw S3Error.noSuchBucket(bucket) }
-            throw versionId == nil ? Self.noSuchKey : Self.noSuchVersion
+            throw Self.naming(deleteMarkerOf: response.headers, versionId == nil ? Self.noSuchKey : Self.noSuchVersion)
         default:
             break
         }
@@ -319,6 +327,15 @@ public final class S3ObjectStore: ObjectStore {
     }
 
     static let noSuchKey = S3Error(.noSuchKey, "The specified key does not exist.")
+
+    /// `error` with the delete marker the store's answer names (`x-amz-delete-marker: true` and its version id), so
+    /// the service's own answer names it too.
+    static func naming(deleteMarkerOf headers: HTTPHeaders, _ error: any Error) -> any Error {
+        guard var s3 = error as? S3Error, headers.first(name: "x-amz-delete-marker") == "true",
+              let marker = headers.first(name: "x-amz-version-id") else { return error }
+        s3.deleteMarkerVersionId = marker
+        return s3
+    }
     static let noSuchVersion = S3Error(.noSuchVersion, "The specified version does not exist.")
 
     /// The version id of the latest entry of `key` (an object or a delete marker), or nil.

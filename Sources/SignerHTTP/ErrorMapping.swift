@@ -75,6 +75,11 @@ enum S3ErrorMapping {
     static func response(_ error: S3Error, requestId: String, head: Bool = false) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/xml"
+        if let marker = error.deleteMarkerVersionId {
+            // Amazon S3 API reference, GetObject/HeadObject: an answer about a delete marker says so.
+            headers[.amzDeleteMarker] = "true"
+            headers[.amzVersionId] = marker
+        }
         let status = status(error.code)
         guard !head else { return Response(status: status, headers: headers) }
         let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(error.code.rawValue)</Code><Message>\(XML.escape(error.message))</Message><RequestId>\(requestId)</RequestId></Error>"

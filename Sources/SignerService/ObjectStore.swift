@@ -35,10 +35,14 @@ public struct S3Error: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: Code
     /// What to tell the caller.
     public var message: String
+    /// The delete marker the answer is about (NoSuchKey for a key whose latest version is one, MethodNotAllowed for a
+    /// GET of one): S3 then sends `x-amz-delete-marker: true` and the marker's `x-amz-version-id`.
+    public var deleteMarkerVersionId: String?
     /// An error with `code` and `message`.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, deleteMarkerVersionId: String? = nil) {
         self.code = code
         self.message = message
+        self.deleteMarkerVersionId = deleteMarkerVersionId
     }
     /// `Code: message`.
     public var description: String { "\(code.rawValue): \(message)" }
@@ -237,8 +241,11 @@ public final class DiskObjectStore: ObjectStore {
                 return (Self.version(from: row, latestSeq: latest), row["file"])
             }
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM object WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
-                                             arguments: [bucket, key]), !(row["deleteMarker"] as Bool) else {
+                                             arguments: [bucket, key]) else {
                 throw S3Error(.noSuchKey, "The specified key does not exist.")
+            }
+            guard !(row["deleteMarker"] as Bool) else {
+                throw S3Error(.noSuchKey, "The specified key does not exist.", deleteMarkerVersionId: row["versionId"])
             }
             return (Self.version(from: row, latestSeq: latest), row["file"])
         }
@@ -247,7 +254,8 @@ public final class DiskObjectStore: ObjectStore {
     public func get(bucket: String, key: String, versionId: String?) async throws -> (ObjectVersion, Data) {
         let (version, file) = try await find(bucket: bucket, key: key, versionId: versionId)
         guard !version.isDeleteMarker, let file else {
-            throw S3Error(.methodNotAllowed, "The specified method is not allowed against this resource.")
+            throw S3Error(.methodNotAllowed, "The specified method is not allowed against this resource.",
+                          deleteMarkerVersionId: version.isDeleteMarker ? version.versionId : nil)
         }
         let data: Data
         do {

@@ -285,3 +285,28 @@ def test_presigned_urls_work_for_s3_get_object(signer_server):
             urllib.request.urlopen(url.replace(marker, marker + "A"), timeout=30)
         assert refused.value.code == 403
 
+
+
+@both_stores
+def test_answers_about_a_delete_marker_name_it(signer_server):
+    """Amazon S3 API reference, HeadObject and GetObject: when the current version is a delete marker, S3 answers 404
+    with `x-amz-delete-marker: true` and the marker's `x-amz-version-id`; a GET of the marker's own version is 405
+    MethodNotAllowed, marked the same way."""
+    s3 = signer_server.client("s3")
+    s3.create_bucket(Bucket="marker-test")
+    s3.put_bucket_versioning(Bucket="marker-test", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="marker-test", Key="fw.bin", Body=b"firmware")
+    deleted = s3.delete_object(Bucket="marker-test", Key="fw.bin")
+    assert deleted["DeleteMarker"] is True
+    marker = deleted["VersionId"]
+    for call in (lambda: s3.head_object(Bucket="marker-test", Key="fw.bin"), lambda: s3.get_object(Bucket="marker-test", Key="fw.bin")):
+        with pytest.raises(botocore.exceptions.ClientError) as missing:
+            call()
+        answer = missing.value.response["ResponseMetadata"]
+        assert answer["HTTPStatusCode"] == 404
+        assert answer["HTTPHeaders"].get("x-amz-delete-marker") == "true", answer["HTTPHeaders"]
+        assert answer["HTTPHeaders"].get("x-amz-version-id") == marker
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        s3.get_object(Bucket="marker-test", Key="fw.bin", VersionId=marker)
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 405
+    assert refused.value.response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-delete-marker") == "true"
