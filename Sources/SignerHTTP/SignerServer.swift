@@ -330,10 +330,20 @@ public struct SignerServer: Sendable {
 
         /// A data directory's stores: `otarig.sqlite` (WAL), `objects/`, `keys/`, `managed/` (created if missing).
         public static func dataDirectory(_ directory: URL) throws -> Components {
+            let database = try openDatabase(in: directory)
+            return try dataDirectory(directory, database: database,
+                                     objects: DiskObjectStore(database: database, directory: directory.appendingPathComponent("objects")))
+        }
+
+        /// The data directory's `otarig.sqlite`, the directory made (mode 0700) if missing.
+        public static func openDatabase(in directory: URL) throws -> SignerDatabase {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let database = try SignerDatabase(path: directory.appendingPathComponent("otarig.sqlite").path)
+            return try SignerDatabase(path: directory.appendingPathComponent("otarig.sqlite").path)
+        }
+
+        /// A data directory's profiles and jobs (in `database`), key store and managed keys, with the objects given.
+        public static func dataDirectory(_ directory: URL, database: SignerDatabase, objects: any ObjectStore) throws -> Components {
             let store = SQLiteSignerStore(database: database)
-            let objects = try DiskObjectStore(database: database, directory: directory.appendingPathComponent("objects"))
             return Components(store: store, objects: objects, keys: try DirectoryKeyStore(directory: directory.appendingPathComponent("keys")),
                               managed: ManagedKeys(directory: directory.appendingPathComponent("managed")),
                               healthChecks: [HealthCheck(name: "store", check: { _ = try await store.job(id: "health-check") })])

@@ -67,92 +67,102 @@ extension StoreOptions {
     /// Opens the stores: PostgreSQL (migrated, the credentials recorded) and/or the object store, else the data
     /// directory's. Prints how the schema was found.
     func open(dataDirectory: URL, credentials: [Credential], logger: Logger) async throws -> OpenedStores {
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        var healthChecks: [HealthCheck] = []
-        var poolTask: Task<Void, Never>?
         var summary: [String] = []
         var closers: [@Sendable () async -> Void] = []
-
-        var postgres: SignerPostgres.PostgresDatabase?
         var sqlite: SignerDatabase?
         func localDatabase() throws -> SignerDatabase {
             if let sqlite { return sqlite }
-            let opened = try SignerDatabase(path: dataDirectory.appendingPathComponent("otarig.sqlite").path)
-            sqlite = opened
-            return opened
+            let database = try SignerServer.Components.openDatabase(in: dataDirectory)
+            sqlite = database
+            return database
         }
 
-        var allCredentials = credentials
-        var reload: (@Sendable () async throws -> [Credential])?
-        let store: any SignerStore
-        let keys: any KeyStore
-        let managed: ManagedKeys
-        var rateLimiter: (any JobRateLimiter)?
+        var shared: SharedDatabase?
         if let url = database {
-            // postgres-nio logs every failed connection attempt at info; the service's own log says what failed.
-            var quiet = logger
-            quiet.logLevel = max(logger.logLevel, .warning)
-            let database = try SignerPostgres.PostgresDatabase(url: url, logger: quiet)
-            postgres = database
-            poolTask = Task { await database.run() }
-            do {
-                let applied = try await database.migrate()
-                Console.out(applied.isEmpty
-                            ? "otarig serve: database schema up to date at \(database.displayURL)"
-                            : "otarig serve: database schema: applied \(applied.joined(separator: ", ")) at \(database.displayURL)")
-                let credentialStore = PostgresCredentialStore(database: database)
-                try await credentialStore.upsert(credentials)
-                allCredentials = try await credentialStore.load()
-                reload = { try await credentialStore.load() }
-            } catch {
-                poolTask?.cancel()
-                throw OtarigError("cannot use the database \(database.displayURL): \(error); check that PostgreSQL runs there and the URL is \(SignerPostgres.PostgresDatabase.expectedForm)")
-            }
-            store = PostgresSignerStore(database: database)
-            keys = PostgresKeyStore(database: database)
-            managed = ManagedKeys(storage: PostgresManagedKeyStorage(database: database))
-            rateLimiter = PostgresJobRateLimiter(database: database)
-            healthChecks.append(HealthCheck(name: "store", check: { try await database.ping() }))
-            summary.append("state in \(database.displayURL)")
+            let opened = try await openPostgres(url, credentials: credentials, logger: logger)
+            shared = opened
+            summary.append("state in \(opened.database.displayURL)")
         } else {
-            let database = try localDatabase()
-            let local = SQLiteSignerStore(database: database)
-            store = local
-            keys = try DirectoryKeyStore(directory: dataDirectory.appendingPathComponent("keys"))
-            managed = ManagedKeys(directory: dataDirectory.appendingPathComponent("managed"))
-            healthChecks.append(HealthCheck(name: "store", check: { _ = try await local.job(id: "health-check") }))
             summary.append("data in \(dataDirectory.path)")
         }
 
         let objectStore: any ObjectStore
+        var objectsCheck: HealthCheck?
         if let location = objects, let credentialsPath = objectsCredentials {
             let endpoint = try S3ObjectStore.parseLocation(location)
-            let text = String(decoding: try Files.read(credentialsPath, what: "object store credentials"), as: UTF8.self)
-            let parsed: [Credential]
-            do { parsed = try CredentialsFile.parse(text) } catch {
-                throw OtarigError("the object store credentials '\(credentialsPath)' are not usable: \(error.message)")
-            }
-            guard let key = objectsProfile.map({ name in parsed.first { $0.profile == name } }) ?? parsed.first else {
-                throw OtarigError("'\(credentialsPath)' has no section [\(objectsProfile ?? "")]; its sections: \(parsed.map(\.profile).joined(separator: ", "))")
-            }
-            let registry: any BucketRegistry = if let postgres { PostgresBucketRegistry(database: postgres) } else { SQLiteBucketRegistry(database: try localDatabase()) }
+            let key = try objectStoreKey(credentialsPath)
+            let registry: any BucketRegistry = if let shared { PostgresBucketRegistry(database: shared.database) } else { SQLiteBucketRegistry(database: try localDatabase()) }
             let s3 = S3ObjectStore(endpoint: endpoint, accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, region: objectsRegion,
                                    registry: registry, defaultOwner: credentials[0].account,
                                    httpClient: S3ObjectStore.failFastHTTPClient(), logger: logger)
             objectStore = s3
             closers.append { try? await s3.shutdownHTTPClient() }
-            healthChecks.append(HealthCheck(name: "objects", check: { try await s3.checkReachable() }))
+            objectsCheck = HealthCheck(name: "objects", check: { try await s3.checkReachable() })
             summary.append("objects in \(endpoint.absoluteString)")
         } else {
             objectStore = try DiskObjectStore(database: try localDatabase(), directory: dataDirectory.appendingPathComponent("objects"))
-            if postgres != nil {
+            if shared != nil {
                 Console.out("otarig serve: objects are on this instance's disk (\(dataDirectory.path)); several instances need --objects s3://HOST:PORT/")
             }
         }
-        let components = SignerServer.Components(store: store, objects: objectStore, keys: keys, managed: managed, rateLimiter: rateLimiter,
-                                                 healthChecks: healthChecks, reloadCredentials: reload)
-        return OpenedStores(components: components, credentials: allCredentials, poolTask: poolTask,
+
+        var components: SignerServer.Components
+        if let shared {
+            let postgres = shared.database
+            components = SignerServer.Components(
+                store: PostgresSignerStore(database: postgres), objects: objectStore, keys: PostgresKeyStore(database: postgres),
+                managed: ManagedKeys(storage: PostgresManagedKeyStorage(database: postgres)), rateLimiter: PostgresJobRateLimiter(database: postgres),
+                healthChecks: [HealthCheck(name: "store", check: { try await postgres.ping() })], reloadCredentials: shared.reloadCredentials)
+        } else {
+            components = try SignerServer.Components.dataDirectory(dataDirectory, database: try localDatabase(), objects: objectStore)
+        }
+        if let objectsCheck { components.healthChecks.append(objectsCheck) }
+        return OpenedStores(components: components, credentials: shared?.credentials ?? credentials, poolTask: shared?.pool,
                             summary: summary.joined(separator: ", "), closers: closers)
+    }
+
+    /// A PostgreSQL database in use: its pool's task, and every instance's access keys.
+    private struct SharedDatabase {
+        var database: SignerPostgres.PostgresDatabase
+        var pool: Task<Void, Never>
+        var credentials: [Credential]
+        var reloadCredentials: @Sendable () async throws -> [Credential]
+    }
+
+    /// Connects to PostgreSQL, applies the migrations it lacks (printing how the schema was found), records this
+    /// instance's access keys there and reads everyone's back.
+    private func openPostgres(_ url: String, credentials: [Credential], logger: Logger) async throws -> SharedDatabase {
+        // postgres-nio logs every failed connection attempt at info; the service's own log says what failed.
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        let database = try SignerPostgres.PostgresDatabase(url: url, logger: quiet)
+        let pool = Task { await database.run() }
+        do {
+            let applied = try await database.migrate()
+            Console.out(applied.isEmpty
+                        ? "otarig serve: database schema up to date at \(database.displayURL)"
+                        : "otarig serve: database schema: applied \(applied.joined(separator: ", ")) at \(database.displayURL)")
+            let credentialStore = PostgresCredentialStore(database: database)
+            try await credentialStore.upsert(credentials)
+            return SharedDatabase(database: database, pool: pool, credentials: try await credentialStore.load(),
+                                  reloadCredentials: { try await credentialStore.load() })
+        } catch {
+            pool.cancel()
+            throw OtarigError("cannot use the database \(database.displayURL): \(error); check that PostgreSQL runs there and the URL is \(SignerPostgres.PostgresDatabase.expectedForm)")
+        }
+    }
+
+    /// The access key `--objects-credentials` names (its `--objects-profile` section, else its first).
+    private func objectStoreKey(_ path: String) throws -> Credential {
+        let text = String(decoding: try Files.read(path, what: "object store credentials"), as: UTF8.self)
+        let parsed: [Credential]
+        do { parsed = try CredentialsFile.parse(text) } catch {
+            throw OtarigError("the object store credentials '\(path)' are not usable: \(error.message)")
+        }
+        guard let key = objectsProfile.map({ name in parsed.first { $0.profile == name } }) ?? parsed.first else {
+            throw OtarigError("'\(path)' has no section [\(objectsProfile ?? "")]; its sections: \(parsed.map(\.profile).joined(separator: ", "))")
+        }
+        return key
     }
 }
 

@@ -214,12 +214,6 @@ class Nginx:
                 text += path.read_text(errors="replace")[-3000:]
         return text
 
-    def upstreams_used(self):
-        """The upstream addresses nginx sent requests to, from its access log (`$upstream_addr` is not in the default
-        format, so this counts the lines; see `requests_logged`)."""
-        path = self.root / "access.log"
-        return path.read_text(errors="replace").count("\n") if path.exists() else 0
-
     def stop(self):
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGQUIT)
