@@ -311,7 +311,7 @@ struct PostgresRestartTests {
             try cluster.stopServer()
             let started = ContinuousClock.now
             let down = await #expect(throws: StoreError.self) { try await database.ping() }
-            #expect(started.duration(to: .now) < .seconds(12), "a query fails within the operation timeout (8 s)")
+            #expect(started.duration(to: .now) < .seconds(40), "a query fails after the operation timeout (8 s), not after postgres-nio's 60 s wait for a connection")
             #expect(down?.message.contains("PostgreSQL") == true, "\(String(describing: down))")
             await #expect(throws: StoreError.self) { _ = try await store.profile(account: "111111111111", name: "before") }
             try cluster.startAgain()
